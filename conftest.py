@@ -1,0 +1,3 @@
+"""Root conftest: loads the diagnostics plugin for runs of ``diagnostics/``."""
+
+pytest_plugins = ["fixtures.plugin"]

@@ -1,0 +1,36 @@
+"""Social connector status and the GA4 / Search Console pilot rows, per tenant."""
+
+import pytest
+
+from fixtures.catalog import check
+from fixtures.expect import expect
+
+SOCIAL_STATES = {
+    "not_connected": ("social-not-connected", "missing data"),
+    "started_not_complete": "social-started-not-complete",
+    "complete": ("social-complete-not-active", "stale data"),
+}
+
+
+@pytest.mark.parametrize("platform", ["meta", "instagram"])
+@check("health.social.status", severity="medium", runbook="health.md#social-status",
+       needs=("api", "tenant"), states=SOCIAL_STATES)
+def test_social_status(social_status, platform):
+    expect("[STATUS]", social_status.outcome, "==", "200")
+    entries = [p for p in social_status.body("platforms") or [] if p.get("platform") == platform]
+    expect(f"platforms[{platform}]", len(entries), "==", 1)
+    entry = entries[0]
+    reason = entry.get("reason") or {}
+    expect(f"platforms[{platform}].status", entry.get("status"), "==", "active",
+           state=entry.get("status"), note=f"{reason.get('code')}: {reason.get('message')}")
+
+
+@pytest.mark.parametrize("source", ["ga4", "search-console"])
+@check("health.web.rows", severity="low", runbook="health.md#ga4-pilot-rows",
+       needs=("api", "tenant"), states={"search-console": "search-console-pilot-rows"},
+       category="missing data")
+def test_web_analytics(web_analytics, source):
+    expect("[STATUS]", web_analytics.outcome, "==", "200", state=source)
+    expect("[BODY].status", web_analytics.body("status"), "!=", "unavailable", state=source,
+           note=web_analytics.body("detail"))
+    expect("[BODY].rows", isinstance(web_analytics.body("rows"), list), "==", True, state=source)
