@@ -1,0 +1,41 @@
+"""Secret canaries: planted credentials never reach any artifact or the terminal."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+DATA_URI = re.compile(r"base64,([A-Za-z0-9+/=]+)")
+
+CANARIES = {
+    "DIAG_SANDBOX_ACME_PASSWORD": "canary-password-7Qx2Lm",
+    "DIAG_SANDBOX_GLOBEX_TOKEN": "canary-token-9Vb4Rt",
+}
+
+
+def test_no_secret_in_any_output(diag_run, monkeypatch):
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    runs = [diag_run("-m", "health", "--sandbox-fault", fault)
+            for fault in ("dbt_failing", "login_rejected", "airbyte_stale")]
+    redacted = 0
+    for run in runs:
+        texts = {"terminal": run.output, **{str(p): t for p, t in run.artifacts().items()}}
+        texts.update(embedded(texts))
+        for where, text in texts.items():
+            for value in CANARIES.values():
+                assert value not in text, f"secret leaked into {where}"
+            assert not JWT.search(text), f"a JWT leaked into {where}"
+            redacted += text.count("[REDACTED]")
+    # the credentials really were exercised and masked, not merely absent
+    assert redacted > 10
+
+
+def embedded(texts: dict[str, str]) -> dict[str, str]:
+    """The self-contained HTML page base64-encodes its JSON extras: search those too."""
+    found = {}
+    for where, text in texts.items():
+        for n, blob in enumerate(DATA_URI.findall(text)):
+            found[f"{where} (data URI {n})"] = base64.b64decode(blob).decode("utf-8", "replace")
+    return found

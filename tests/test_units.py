@@ -1,0 +1,38 @@
+"""Small pieces whose behaviour the reports depend on."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures import runbooks
+from fixtures.expect import CheckFailed, expect
+from fixtures.redact import MASK, Redactor
+
+
+def test_expect_reads_like_a_condition():
+    with pytest.raises(CheckFailed) as info:
+        expect("[STATUS]", 503, "==", 200)
+    assert str(info.value) == "[STATUS] (503) == 200"
+    with pytest.raises(CheckFailed) as info:
+        expect("models failing", ["a", "b"], "is empty", state="failing", note="see logs")
+    assert info.value.condition == "models failing (a, b) is empty: see logs"
+    assert info.value.state == "failing"
+    expect("[STATUS]", 200, "==", 200)
+
+
+def test_redactor_masks_known_values_headers_and_keys():
+    r = Redactor(["s3cr3t-value"])
+    assert r.text("error: bad s3cr3t-value here") == f"error: bad {MASK} here"
+    assert r.headers({"Authorization": "Bearer x", "Accept": "json"}) == {
+        "Authorization": MASK, "Accept": "json"}
+    body = r.data({"access": "abc", "refresh": "def", "token_status": "invalid",
+                   "nested": [{"password": "p"}], "note": "Bearer abc.def"})
+    assert body == {"access": MASK, "refresh": MASK, "token_status": "invalid",
+                    "nested": [{"password": MASK}], "note": f"Bearer {MASK}"}
+    assert r.text("postgresql://airbyte:pw@db:5432/x") == f"postgresql://airbyte:{MASK}@db:5432/x"
+
+
+def test_runbook_slugs_match_github():
+    assert runbooks.slug("Social: started, not complete") == "social-started-not-complete"
+    assert runbooks.slug("dbt source freshness: warning") == "dbt-source-freshness-warning"
+    assert "health.md#airbyte-stale" in runbooks.sections()
