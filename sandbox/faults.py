@@ -1,0 +1,75 @@
+"""Named failure states of the simulated stack.
+
+A check is only trustworthy once it has been seen to fail for the right reason, so every
+documented failure state gets a stable name that the CLI, the self-tests and the docs share.
+"""
+
+from collections.abc import Iterable
+
+FAULTS: dict[str, str] = {
+    "api_down": "API listener not started; its URL refuses connections",
+    "api_error": "/api/health/ answers 500 with the server_error envelope",
+    "version_unset": "/api/health/version/ reports the default 0.0.0-dev",
+    "version_throttled": "/api/health/version/ answers 429 with Retry-After: 57",
+    "login_rejected": "/api/auth/login/ answers 401 for every account (bearer tokens still work)",
+    "airbyte_misconfigured": "Airbyte credentials unset: /api/health/airbyte/ 503 misconfigured",
+    "airbyte_no_recent_sync": "no tenant has ever synced: /api/health/airbyte/ 503 no_recent_sync",
+    "airbyte_stale": "every tenant last synced 3 h ago: /api/health/airbyte/ 503 stale",
+    "airbyte_sync_failed": "every tenant's latest job failed: /api/health/airbyte/ 502 sync_failed",
+    "airbyte_running_stale": "latest job running for 3 h: /api/health/airbyte/ 503 running_stale",
+    "airbyte_status_store_unavailable": "sync status tables unreadable: /api/health/airbyte/ 503",
+    "tenant_sync_stale": "first tenant last synced 3 h ago: its sync-health row is stale",
+    "tenant_sync_failed": "first tenant's latest job failed: its sync-health row is failed",
+    "tenant_sync_missing": "first tenant never synced: its sync-health row is missing",
+    "dbt_missing_run_results": "run_results.json absent: /api/health/dbt/ 503",
+    "dbt_invalid_run_results": "run_results.json is not JSON: /api/health/dbt/ 500",
+    "dbt_failing": "model stg_meta_ads errored: /api/health/dbt/ 502 failing",
+    "dbt_stale": "run_results.json generated 30 h ago: /api/health/dbt/ 503 stale",
+    "dbt_source_warn": "sources.json: meta_ads_insights loaded 3 h ago, status warn",
+    "dbt_source_error": "sources.json: meta_ads_insights loaded 5 h ago, status error",
+    "dbt_source_runtime_error": "sources.json: meta_ads_insights freshness query failed",
+    "social_not_connected": "first tenant: Meta and Instagram not connected",
+    "social_reauth_required": "first tenant: Meta credential needs re-authorisation",
+    "social_complete": "first tenant: Meta connected but awaiting a recent successful sync",
+    "ga4_unavailable": "GA4 web analytics query fails (status unavailable)",
+    "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
+    "superset_down": "Superset listener not started; its URL refuses connections",
+    "superset_unhealthy": "Superset /health answers 503",
+    "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
+}
+
+# Each group sets one piece of state to different values, so at most one member may be chosen.
+EXCLUSIVE: tuple[frozenset[str], ...] = (
+    frozenset({"api_down", "api_error"}),
+    frozenset({"version_unset", "version_throttled"}),
+    frozenset(
+        {
+            "airbyte_no_recent_sync",
+            "airbyte_stale",
+            "airbyte_sync_failed",
+            "airbyte_running_stale",
+            "tenant_sync_stale",
+            "tenant_sync_failed",
+            "tenant_sync_missing",
+        }
+    ),
+    frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_failing"}),
+    frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_stale"}),
+    frozenset({"dbt_source_warn", "dbt_source_error", "dbt_source_runtime_error"}),
+    frozenset({"social_not_connected", "social_reauth_required", "social_complete"}),
+    frozenset({"superset_down", "superset_unhealthy"}),
+)
+
+
+def check_faults(names: Iterable[str]) -> frozenset[str]:
+    """Reject typos and contradictions up front, where the caller can still see which name."""
+    chosen = frozenset(names)
+    for name in sorted(chosen):
+        if name not in FAULTS:
+            known = ", ".join(sorted(FAULTS))
+            raise ValueError(f"unknown sandbox fault {name!r}; known: {known}")
+    for group in EXCLUSIVE:
+        clash = sorted(chosen & group)
+        if len(clash) > 1:
+            raise ValueError(f"sandbox faults {clash[0]!r} and {clash[1]!r} cannot be combined")
+    return chosen
