@@ -12,7 +12,7 @@ def test_api_reachable(gate):
 
 
 @check("health.api.health", severity="critical", runbook="health.md#api-health-endpoint",
-       needs=("api",))
+       needs=("api",), category="service unhealthy")
 def test_api_health(api_health):
     expect("[STATUS]", api_health.outcome, "==", "200")
     expect("[BODY].status", api_health.body("status"), "==", "ok")

@@ -24,7 +24,7 @@ def test_sync_health(sync_health):
 
 
 @check("health.overview.status", severity="high", runbook="health.md#health-overview",
-       needs=("api", "tenant"))
+       needs=("api", "tenant"), category="service unhealthy")
 def test_health_overview(health_overview):
     expect("[STATUS]", health_overview.outcome, "==", "200")
     cards = health_overview.body("cards") or []

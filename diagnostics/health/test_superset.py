@@ -12,7 +12,7 @@ def test_superset_reachable(gate):
 
 
 @check("health.superset.health", severity="high", runbook="health.md#superset-health",
-       needs=("superset",))
+       needs=("superset",), category="service unhealthy")
 def test_superset_health(superset_health):
     expect("[STATUS]", superset_health.outcome, "==", "200")
     expect("[BODY]", superset_health.text.strip(), "==", "OK")
