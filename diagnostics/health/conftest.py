@@ -13,55 +13,41 @@ from fixtures.probes.files import FileRead
 from fixtures.probes.http import Response
 
 
-@pytest.fixture
-def api_health(diag: Context) -> Response:
-    return diag.http.get("api", "/api/health/")
+def endpoint(name: str, upstream: str, path: str, *, auth: str = ""):
+    """A fixture that GETs one endpoint. ``auth="tenant"`` makes the check run once per
+    test tenant, signed in as it; ``auth="first"`` signs in as the first tenant only."""
+
+    def get(diag: Context, request: pytest.FixtureRequest, tenant: str | None) -> Response:
+        callspec = getattr(request.node, "callspec", None)
+        url_path = path.format(**(callspec.params if callspec else {}))
+        return diag.http.get(upstream, url_path, headers=diag.auth(tenant) if tenant else {})
+
+    if auth == "tenant":
+
+        @pytest.fixture(name=name)
+        def per_tenant(diag: Context, request: pytest.FixtureRequest, tenant: str) -> Response:
+            return get(diag, request, tenant)
+
+        return per_tenant
+
+    @pytest.fixture(name=name)
+    def shared(diag: Context, request: pytest.FixtureRequest) -> Response:
+        return get(diag, request, diag.profile.tenants[0].name if auth == "first" else None)
+
+    return shared
 
 
-@pytest.fixture
-def api_version(diag: Context) -> Response:
-    return diag.http.get("api", "/api/health/version/")
-
-
-@pytest.fixture
-def airbyte_health(diag: Context) -> Response:
-    return diag.http.get("api", "/api/health/airbyte/")
-
-
-@pytest.fixture
-def dbt_health(diag: Context) -> Response:
-    return diag.http.get("api", "/api/health/dbt/")
-
-
-@pytest.fixture
-def sync_health(diag: Context, tenant: str) -> Response:
-    return diag.http.get("api", "/api/ops/sync-health/", headers=diag.auth(tenant))
-
-
-@pytest.fixture
-def health_overview(diag: Context) -> Response:
-    first = diag.profile.tenants[0].name
-    return diag.http.get("api", "/api/ops/health-overview/", headers=diag.auth(first))
-
-
-@pytest.fixture
-def social_status(diag: Context, tenant: str) -> Response:
-    return diag.http.get("api", "/api/integrations/social/status/", headers=diag.auth(tenant))
-
-
-@pytest.fixture
-def web_analytics(diag: Context, tenant: str, source: str) -> Response:
-    return diag.http.get("api", f"/api/analytics/web/{source}/", headers=diag.auth(tenant))
-
-
-@pytest.fixture
-def superset_health(diag: Context) -> Response:
-    return diag.http.get("superset", "/health")
-
-
-@pytest.fixture
-def app_metrics(diag: Context) -> Response:
-    return diag.http.get("api", "/metrics/app/")
+api_health = endpoint("api_health", "api", "/api/health/")
+api_version = endpoint("api_version", "api", "/api/health/version/")
+airbyte_health = endpoint("airbyte_health", "api", "/api/health/airbyte/")
+dbt_health = endpoint("dbt_health", "api", "/api/health/dbt/")
+app_metrics = endpoint("app_metrics", "api", "/metrics/app/")
+superset_health = endpoint("superset_health", "superset", "/health")
+sync_health = endpoint("sync_health", "api", "/api/ops/sync-health/", auth="tenant")
+health_overview = endpoint("health_overview", "api", "/api/ops/health-overview/", auth="first")
+social_status = endpoint("social_status", "api", "/api/integrations/social/status/",
+                         auth="tenant")
+web_analytics = endpoint("web_analytics", "api", "/api/analytics/web/{source}/", auth="tenant")
 
 
 @pytest.fixture

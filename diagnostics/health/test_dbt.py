@@ -49,17 +49,18 @@ def stale_sources(sources, hours: float) -> list[str]:
     return found
 
 
+def expect_fresh(sources, hours: float) -> None:
+    expect("sources.json", sources.state, "==", "ok", note=sources.error)
+    expect(f"sources older than {hours:g} h", stale_sources(sources, hours), "is empty")
+
+
 @check("health.dbt_freshness.warn", severity="medium",
        runbook="health.md#dbt-source-freshness-warning", category="stale data")
 def test_source_freshness_warn(source_freshness, diag):
-    expect("sources.json", source_freshness.state, "==", "ok", note=source_freshness.error)
-    hours = diag.profile.thresholds["freshness_warn_hours"]
-    expect(f"sources older than {hours:g} h", stale_sources(source_freshness, hours), "is empty")
+    expect_fresh(source_freshness, diag.profile.thresholds["freshness_warn_hours"])
 
 
 @check("health.dbt_freshness.error", severity="high",
        runbook="health.md#dbt-source-freshness-error", category="stale data")
 def test_source_freshness_error(source_freshness, diag):
-    expect("sources.json", source_freshness.state, "==", "ok", note=source_freshness.error)
-    hours = diag.profile.thresholds["freshness_error_hours"]
-    expect(f"sources older than {hours:g} h", stale_sources(source_freshness, hours), "is empty")
+    expect_fresh(source_freshness, diag.profile.thresholds["freshness_error_hours"])
