@@ -7,8 +7,10 @@ and side-effect free; its fixtures only apply to this directory.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,13 @@ class DiagRun:
 
     def ids(self, *statuses: str) -> set[str]:
         return {c["id"] for c in self.summary["checks"] if c["status"] in statuses}
+
+    def html_results(self) -> str:
+        """The result rows of the HTML page: pytest-html keeps them as an escaped JSON
+        blob that its script renders, so decode it the way a browser would."""
+        page = (self.run_dir / "report.html").read_text()
+        blob = re.search(r'data-jsonblob="([^"]*)"', page).group(1)
+        return json.dumps(json.loads(html.unescape(blob)), ensure_ascii=False)
 
     def artifacts(self) -> dict[Path, str]:
         """Every file the run wrote, as text, for searching."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import pytest
 
 from conftest import fault_matrix
+from fixtures import runbooks
 from sandbox import FAULTS
 
 MATRIX = fault_matrix()
@@ -22,6 +25,13 @@ def test_fault_fails_exactly_its_checks(diag_run, fault):
         f"missing: {sorted(expected - failed)}; unexpected: {sorted(failed - expected)}"
     )
     assert run.result.ret == (0 if fault == "healthy" else 1)
+    rows = run.html_results()
+    for verdict in run.summary["checks"]:
+        if verdict["status"] == "failed":
+            steps = runbooks.sections()[verdict["anchor"]].body
+            assert json.dumps(html.escape(steps), ensure_ascii=False)[1:-1] in rows, (
+                f"{verdict['id']}: fix steps not in the HTML")
+            assert html.escape(verdict["link"]) in rows
     if fault == "healthy":
         assert run.ids("blocked", "skipped") == set()
         assert len(run.ids("passed")) == len(run.summary["checks"]) > 20
