@@ -35,6 +35,8 @@ def gate(diag: Context):
     def verdict(need: str) -> Verdict:
         result = diag.gates.verdict(need)
         gate_entry(result)
+        if result.unavailable:
+            pytest.skip(f"not run: {result.reason}")
         return result
 
     return verdict
