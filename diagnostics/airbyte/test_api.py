@@ -1,0 +1,21 @@
+"""Airbyte's own API: proxy credentials and ``/api/v1/health``."""
+
+from fixtures.catalog import check
+from fixtures.expect import expect
+
+
+@check("airbyte.api.credentials", severity="critical", runbook="airbyte.md#proxy-credentials",
+       needs=("airbyte_api", "airbyte_auth"), category="credentials")
+def test_proxy_credentials(gate):
+    verdict = gate("airbyte_auth")
+    expect("[AUTHORISED]", verdict.ok, "==", True, note=verdict.reason)
+
+
+@check("airbyte.api.health", severity="critical", runbook="airbyte.md#airbyte-api-health",
+       needs=("airbyte_api", "airbyte_auth"), category="service unhealthy",
+       states={"unavailable": "airbyte-api-database-unavailable"})
+def test_airbyte_health(airbyte_health):
+    expect("[STATUS]", airbyte_health.outcome, "==", "200")
+    available = airbyte_health.body("available")
+    expect("[BODY].available", available, "==", True,
+           state="unavailable" if available is False else None)
