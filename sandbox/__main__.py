@@ -16,11 +16,14 @@ from collections.abc import Sequence
 
 from sandbox.faults import FAULTS
 from sandbox.stack import Sandbox
-from sandbox.state import Account
+from sandbox.state import Account, webhook_settings
 
 
 def _secret(name: str, kind: str) -> str:
     return os.environ.get(f"SANDBOX_{name.upper()}_{kind}") or secrets.token_urlsafe(18)
+
+
+AIRBYTE_USER = "airbyte"
 
 
 def _account(name: str, with_password: bool) -> Account:
@@ -53,15 +56,26 @@ def _parser() -> argparse.ArgumentParser:
         "--fault", action="append", default=[], metavar="NAME", help="apply a named fault"
     )
     parser.add_argument("--tenants", type=_positive, metavar="N", help="create N tenants")
+    parser.add_argument(
+        "--airbyte-auth",
+        action="store_true",
+        help=f"put basic auth ({AIRBYTE_USER} / a generated password) in front of Airbyte",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list fault names and exit")
     return parser
 
 
-def _describe(sandbox: Sandbox) -> str:
+def _describe(sandbox: Sandbox, airbyte_auth: tuple[str, str] | None, webhook: str) -> str:
     faults = ", ".join(sorted(sandbox.faults)) or "none"
     lines = [f"ADinsights sandbox running (faults: {faults})"]
-    lines += [f"  {name:<10} {url}" for name, url in sandbox.urls.items()]
-    lines += [f"  {name:<10} {path}" for name, path in sandbox.paths.items()]
+    places = {**sandbox.urls, **sandbox.paths}
+    width = max(map(len, places))
+    lines += [f"  {name:<{width}} {place}" for name, place in places.items()]
+    if airbyte_auth:
+        lines.append(f"airbyte basic auth: {airbyte_auth[0]} / {airbyte_auth[1]}")
+    secret, required = webhook_settings(webhook, sandbox.faults)
+    shown = secret or ("unset, webhook answers 503" if required else "unset, webhook open")
+    lines.append(f"webhook secret (X-Airbyte-Webhook-Secret): {shown}")
     lines.append("accounts:")
     for tenant in sandbox.tenants:
         account = tenant.account
@@ -80,8 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         width = max(map(len, FAULTS))
         print("\n".join(f"{name:<{width}}  {text}" for name, text in FAULTS.items()))
         return 0
+    airbyte_auth = (AIRBYTE_USER, _secret("airbyte", "PASSWORD")) if args.airbyte_auth else None
+    webhook = _secret("webhook", "SECRET")
     try:
-        sandbox = Sandbox(demo_accounts(args.tenants), faults=args.fault)
+        sandbox = Sandbox(
+            demo_accounts(args.tenants),
+            faults=args.fault,
+            airbyte_auth=airbyte_auth,
+            webhook_secret=webhook,
+        )
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
@@ -89,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     with sandbox:
-        print(_describe(sandbox), flush=True)
+        print(_describe(sandbox, airbyte_auth, webhook), flush=True)
         while not stopping.wait(0.5):
             pass
     return 0

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs
 
-from sandbox import health, integrations, metrics
+from sandbox import airbyte_views, audit, health, integrations, metrics, webhook
 from sandbox.auth import BAD_CREDENTIALS, user_body
 from sandbox.http import DownService, HttpService, Request, RequestLog, Response, json_response
 from sandbox.http import text_response as text
@@ -35,6 +36,7 @@ class Call:
     world: World
     tenant: Tenant | None
     now: datetime
+    params: dict[str, str] = field(default_factory=dict)  # named parts of the path
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,12 @@ def _login(call: Call) -> Response:
     if "login_rejected" in call.world.faults:
         return json_response(401, BAD_CREDENTIALS)
     body = call.world.sessions.login(str(identifier), str(fields["password"]), call.now)
-    return json_response(200, body) if body else json_response(401, BAD_CREDENTIALS)
+    if not body:
+        return json_response(401, BAD_CREDENTIALS)
+    tenant = call.world.tenant(body["tenant_id"])
+    resource = ("user", tenant.user_id)
+    audit.record(call.world.audit, tenant, "login", resource, {"method": "password"}, call.now)
+    return json_response(200, body)
 
 
 ROUTES: dict[str, Route] = {
@@ -153,11 +160,34 @@ ROUTES: dict[str, Route] = {
     ),
     "/metrics/app/": Route(_metrics),
     "/api/auth/login/": Route(_login, methods=frozenset({"POST"})),
+    "/api/airbyte/telemetry/": Route(airbyte_views.telemetry, auth=True),
+    "/api/airbyte/connections/": Route(airbyte_views.connections, auth=True),
+    "/api/airbyte/connections/summary/": Route(airbyte_views.connection_summary, auth=True),
+    "/api/airbyte/connections/<id>/": Route(airbyte_views.connection_detail, auth=True),
+    "/api/airbyte/webhook/": Route(webhook.receive, methods=frozenset({"POST"})),
+    "/api/audit-logs/": Route(airbyte_views.audit_logs, auth=True),
 }
+# Routes with a <name> part, tried after the exact ones (so summary/ is never an id).
+_PATTERNS = [
+    (re.compile(re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", path)), route)
+    for path, route in ROUTES.items()
+    if "<" in path
+]
+
+
+def resolve(path: str) -> tuple[Route, dict[str, str]] | None:
+    if path in ROUTES and "<" not in path:
+        return ROUTES[path], {}
+    for pattern, route in _PATTERNS:
+        match = pattern.fullmatch(path)
+        if match:
+            return route, match.groupdict()
+    return None
 
 
 class Api:
-    """The API as one callable app; `world` is read, never written, by GET requests."""
+    """The API as one callable app; GET requests only read `world`, apart from the audit
+    row that viewing telemetry writes in the real backend too."""
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -169,20 +199,22 @@ class Api:
         return response
 
     def _dispatch(self, request: Request) -> Response:
-        route = ROUTES.get(request.path)
-        if route is None:
-            if f"{request.path}/" in ROUTES:  # Django's APPEND_SLASH
+        resolved = resolve(request.path)
+        if resolved is None:
+            if resolve(f"{request.path}/"):  # Django's APPEND_SLASH
                 query = f"?{request.query}" if request.query else ""
                 location = {"Location": f"{request.path}/{query}"}
                 return Response(301, b"", "text/html; charset=utf-8", location)
             return json_response(404, health.error_envelope("not_found", NOT_FOUND, request.path))
+        route, params = resolved
         now = utc_now()
         tenant = None
         if route.auth:
             outcome = self.world.sessions.authenticate(request.headers.get("Authorization"), now)
             if isinstance(outcome, dict):
                 return json_response(401, outcome, {"WWW-Authenticate": 'Bearer realm="api"'})
-            tenant = outcome
+            # Sessions hold the tenant as it was at login; a webhook may have moved it on.
+            tenant = self.world.tenant(outcome.tenant_id) or outcome
         method = "GET" if request.method == "HEAD" else request.method
         if method not in route.methods:
             extra = {"HEAD", "OPTIONS"} if "GET" in route.methods else {"OPTIONS"}
@@ -190,7 +222,7 @@ class Api:
             detail = f'Method "{request.method}" not allowed.'
             return json_response(405, {"detail": detail}, {"Allow": allowed})
         try:
-            return route.view(Call(request, self.world, tenant, now))
+            return route.view(Call(request, self.world, tenant, now, params))
         except Exception:
             logger.exception("unhandled error on %s %s", request.method, request.path)
             message = health.SERVER_ERROR

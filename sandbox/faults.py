@@ -36,6 +36,24 @@ FAULTS: dict[str, str] = {
     "superset_down": "Superset listener not started; its URL refuses connections",
     "superset_unhealthy": "Superset /health answers 503",
     "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
+    "airbyte_api_down": "Airbyte server not listening: its URL refuses connections",
+    "airbyte_port_collision": "a foreign dev server holds the Airbyte API and UI ports (404 HTML)",
+    "airbyte_unavailable": "Airbyte cannot reach its database: /api/v1/health says available false",
+    "airbyte_proxy_auth_rejected": "Airbyte proxy basic auth answers 401 to every credential",
+    "airbyte_env_mismatch": "backend.env AIRBYTE_API_URL names another loopback port",
+    "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
+    "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
+    "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",
+    "airbyte_webhook_secret_unset": "webhook secret required but empty: webhook answers 503",
+    "airbyte_webhook_open": "webhook accepts a missing or wrong secret (REQUIRED=0, no secret)",
+    "airbyte_webhook_500": "webhook answers 500 server_error for an unknown connection, not 404",
+    "airbyte_bootloader_failed": "airbyte-bootloader exits 255: Unable to bootstrap Airbyte",
+    "airbyte_worker_mounts": "airbyte-worker WORKSPACE_DOCKER_MOUNT names a volume it lacks",
+    "airbyte_source_config_missing": "sync attempts fail: FileNotFoundError source_config.json",
+    "airbyte_scheduler_silent": "the sync scheduler never logs that it started",
+    "airbyte_beat_entry_missing": "the hourly Airbyte sync beat entry is not registered",
+    "airbyte_db_empty_schema": "airbyte-db's airbyte database has no tables (never migrated)",
+    "airbyte_metadata_missing": "airbyte-db lacks the airbyte_metadata table",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
@@ -58,6 +76,21 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"dbt_source_warn", "dbt_source_error", "dbt_source_runtime_error"}),
     frozenset({"social_not_connected", "social_reauth_required", "social_complete"}),
     frozenset({"superset_down", "superset_unhealthy"}),
+    # Who answers on the Airbyte port: nobody, a stranger, or Airbyte in one bad state.
+    frozenset(
+        {
+            "airbyte_api_down",
+            "airbyte_port_collision",
+            "airbyte_unavailable",
+            "airbyte_proxy_auth_rejected",
+        }
+    ),
+    # The webhook's secret settings; with no secret configured nothing reaches the lookup.
+    frozenset({"airbyte_webhook_secret_unset", "airbyte_webhook_open"}),
+    frozenset({"airbyte_webhook_secret_unset", "airbyte_webhook_500"}),
+    # A silent webhook needs jobs that went unreported.
+    frozenset({"airbyte_webhook_silent", "airbyte_no_recent_sync"}),
+    frozenset({"airbyte_db_empty_schema", "airbyte_metadata_missing"}),
 )
 
 

@@ -7,6 +7,7 @@ never disagree with the endpoint it summarises.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sandbox.state import (
@@ -14,12 +15,14 @@ from sandbox.state import (
     RUNNING_STATUSES,
     SUCCESS_STATUSES,
     Connection,
+    Job,
     Tenant,
     World,
     iso,
 )
 
 Check = tuple[int, dict]
+Stamp = Callable[[datetime | None], str | None]
 
 AIRBYTE_FRESHNESS = timedelta(hours=1)
 AIRBYTE_RUNNING_STALE = timedelta(hours=2)
@@ -30,6 +33,8 @@ RUNNING_STALE_DETAIL = (
     "Latest Airbyte sync has remained in a running state beyond the stale threshold."
 )
 SERVER_ERROR = "An unexpected error occurred. Please try again later."
+# dbt rebuilds the warehouse snapshot this long after a successful sync lands.
+SNAPSHOT_LAG = timedelta(minutes=2)
 
 
 def error_envelope(code: str, message: str, path: str) -> dict:
@@ -46,24 +51,26 @@ def timezone(world: World) -> Check:
     return 200, {"timezone": TIMEZONE}
 
 
-def sync_status(tenant: Tenant, connection: Connection, now: datetime) -> dict:
+def sync_status(tenant: Tenant, connection: Connection, now: datetime, stamp: Stamp = iso) -> dict:
+    """The stored status row; `stamp` renders times (health views UTC, DRF views local)."""
     job = connection.latest_job
     return {
         "tenant_id": tenant.tenant_id,
-        "last_synced_at": iso(connection.last_synced_at(now)),
+        "last_synced_at": stamp(connection.last_synced_at(now)),
         "last_job_status": job.status if job else None,
         "last_job_id": job.job_id if job else None,
-        "last_job_updated_at": iso(job.updated_at(now)) if job else None,
-        "last_job_completed_at": iso(job.completed_at(now)) if job else None,
+        "last_job_updated_at": stamp(job.updated_at(now)) if job else None,
+        "last_job_completed_at": stamp(job.completed_at(now)) if job else None,
         "last_job_error": job.error if job else None,
     }
 
 
-def _latest(world: World, now: datetime) -> tuple[Tenant, Connection] | None:
-    """The global endpoint reports the single status row synced most recently."""
+def latest_synced(tenants: Iterable[Tenant], now: datetime) -> tuple[Tenant, Connection] | None:
+    """The status row synced most recently: over all tenants for the global endpoint, over
+    one tenant for its telemetry and connection summary."""
     synced = [
         (connection.last_synced_at(now), tenant, connection)
-        for tenant in world.tenants
+        for tenant in tenants
         for connection in tenant.connections
         if connection.last_synced_at(now) is not None
     ]
@@ -73,12 +80,19 @@ def _latest(world: World, now: datetime) -> tuple[Tenant, Connection] | None:
     return tenant, connection
 
 
-def _job_row(connection: Connection, index: int, now: datetime) -> dict:
-    job = connection.jobs[index]
+def snapshot_generated_at(connections: Iterable[Connection], now: datetime) -> datetime | None:
+    """The warehouse snapshot follows the last successful sync; none without one."""
+    done = [c.last_succeeded_at(now) for c in connections]
+    latest = max((moment for moment in done if moment is not None), default=None)
+    return None if latest is None else latest + SNAPSHOT_LAG
+
+
+def job_row(job: Job, now: datetime, stamp: Stamp = iso) -> dict:
+    """One telemetry row, as health's recent_jobs and the telemetry endpoint list it."""
     return {
         "job_id": job.job_id,
         "status": job.status,
-        "started_at": iso(job.started_at(now)),
+        "started_at": stamp(job.started_at(now)),
         "duration_seconds": job.duration_seconds,
         "records_synced": job.records_synced,
         "bytes_synced": job.bytes_synced,
@@ -106,7 +120,7 @@ def airbyte_health(world: World, now: datetime) -> Check:
     if "airbyte_misconfigured" in world.faults:
         detail = "Airbyte API credentials are not fully configured."
         return 503, {**base, "configured": False, "status": "misconfigured", "detail": detail}
-    latest = _latest(world, now)
+    latest = latest_synced(world.tenants, now)
     if latest is None:
         detail = "No Airbyte sync has completed yet."
         return 503, {**base, "last_sync": None, "status": "no_recent_sync", "detail": detail}
@@ -130,14 +144,13 @@ def airbyte_health(world: World, now: datetime) -> Check:
             return 503, {**body, "status": "running_stale", "detail": detail}
         detail = f"Latest Airbyte sync is in status '{status}'."
         return 200, {**body, "status": "pending", "detail": detail}
-    jobs = [_job_row(connection, i, now) for i in range(min(5, len(connection.jobs)))]
-    snapshot = connection.last_synced_at(now) + timedelta(minutes=2)
+    jobs = [job_row(job, now) for job in connection.jobs[:5]]
     return 200, {
         **body,
         "recent_jobs": jobs,
         "job_summary": _job_summary(jobs),
         "status": "ok",
-        "latest_snapshot_generated_at": iso(snapshot),
+        "latest_snapshot_generated_at": iso(snapshot_generated_at((connection,), now)),
     }
 
 

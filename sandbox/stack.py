@@ -1,11 +1,12 @@
 """The Sandbox: boots the simulated services on loopback and tears them down again.
 
-Services are listed in SERVICES; adding one (an Airbyte server, a database) means adding a
-factory there, and its URL then shows up in `Sandbox.urls` under the service's name.
+Services are listed in SERVICES; adding one (a database, say) means adding a factory
+there, and its URL then shows up in `Sandbox.urls` under the service's name.
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -13,11 +14,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from sandbox import api, dbt, superset
+from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, superset
+from sandbox.airbyte_runtime import AirbyteRuntime
 from sandbox.auth import Sessions
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog
-from sandbox.state import Account, Tenant, World, build_tenants, utc_now
+from sandbox.state import (
+    Account,
+    Tenant,
+    World,
+    airbyte_only_connections,
+    build_tenants,
+    utc_now,
+    webhook_settings,
+)
 
 
 class Service(Protocol):
@@ -28,22 +38,50 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
-SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (api.service, superset.service)
+SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
+    api.service,
+    superset.service,
+    airbyte_api.service,
+    airbyte_ui.service,
+)
 
 
 class Sandbox:
-    """A faithful, faultable ADinsights stack on 127.0.0.1, for demos and self-tests."""
+    """A faithful, faultable ADinsights stack on 127.0.0.1, for demos and self-tests.
+
+    `airbyte_auth` is the (username, password) the Airbyte proxy demands on every path;
+    None serves Airbyte without auth, as the runbook's local compose profile does.
+    `webhook_secret` is the backend's AIRBYTE_WEBHOOK_SECRET; None leaves it unset, which
+    with the backend's AIRBYTE_WEBHOOK_SECRET_REQUIRED=1 makes the webhook answer 503.
+    `tenants` keeps the state the sandbox started in; webhook reports change only what
+    the services serve.
+    """
 
     def __init__(
         self,
         accounts: Sequence[Account],
         faults: Iterable[str] = (),
         workdir: Path | str | None = None,
+        *,
+        airbyte_auth: tuple[str, str] | None = None,
+        webhook_secret: str | None = None,
+        airbyte_runtime: bool = False,
+        airbyte_db_password: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
+        if airbyte_auth is not None:
+            user, password = airbyte_auth
+            if not user or ":" in user or not isinstance(password, str):
+                raise ValueError("airbyte_auth needs a username without ':' and a password")
         self.urls: dict[str, str] = {}
         self.paths: dict[str, str] = {}
+        self.dsn: dict[str, str] = {}
+        self._airbyte_runtime = airbyte_runtime
+        self._airbyte_db_password = airbyte_db_password or secrets.token_hex(12)
+        self._runtime: AirbyteRuntime | None = None
+        self._airbyte_auth = airbyte_auth
+        self._webhook_secret = webhook_secret
         self._workdir = Path(workdir).resolve() if workdir is not None else None
         self._tempdir: Path | None = None
         self._log = RequestLog()
@@ -61,25 +99,51 @@ class Sandbox:
             root = self._tempdir = Path(tempfile.mkdtemp(prefix="adinsights-sandbox-"))
         target = root / "dbt" / "target"
         dbt.write_artifacts(target, self.faults, utc_now())
-        world = World(tuple(self.tenants), self.faults, target, Sessions(tuple(self.tenants)))
+        world = self._world(target)
         try:
             for factory in SERVICES:
                 service = factory(world, self._log)
                 self._services.append(service)
                 self.urls[service.name] = service.start()
+            files = backend_files.write(root, world, self.urls)
+            if self._airbyte_runtime:
+                self._runtime = AirbyteRuntime(root / "runtime", self.faults,
+                                               self._airbyte_db_password)
+                self._runtime.start(world)
+                self.urls.update(self._runtime.urls)
+                self.dsn = dict(self._runtime.dsn)
         except BaseException:
             self.stop()
             raise
-        self.paths = {"dbt_target": str(target)}
+        self.paths = {"dbt_target": str(target), **files}
         return self
+
+    def _world(self, dbt_target: Path) -> World:
+        tenants = tuple(self.tenants)
+        secret, required = webhook_settings(self._webhook_secret, self.faults)
+        return World(
+            tenants,
+            self.faults,
+            dbt_target,
+            Sessions(tenants),
+            audit=audit.AuditLog(audit.seed(tenants, self.faults)),
+            airbyte_only=airbyte_only_connections(tenants, self.faults),
+            airbyte_auth=self._airbyte_auth,
+            webhook_secret=secret,
+            webhook_secret_required=required,
+        )
 
     def stop(self) -> None:
         """Safe to call twice or after a failed start: each step only undoes what exists."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.stop()
         services, self._services = self._services, []
         for service in reversed(services):
             service.stop()
         self.urls = {}
         self.paths = {}
+        self.dsn = {}
         tempdir, self._tempdir = self._tempdir, None
         if tempdir is not None:
             shutil.rmtree(tempdir, ignore_errors=True)

@@ -8,13 +8,15 @@ which keeps evidence from different runs comparable.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "sandbox.adinsights.test")
@@ -64,7 +66,10 @@ class Account:
 
 @dataclass(frozen=True)
 class Job:
-    """One Airbyte job; `ended_ago` is the age of its last update (its end once terminal)."""
+    """One Airbyte job; `ended_ago` is the age of its last update (its end once terminal).
+
+    A seeded job has no `as_of`, so its age stays fixed however long the demo runs; a job
+    reported through the webhook happened at a real instant and sets `as_of` to it."""
 
     job_id: str
     status: str
@@ -73,9 +78,10 @@ class Job:
     records_synced: int
     bytes_synced: int
     error: str | None = None
+    as_of: datetime | None = None
 
     def updated_at(self, now: datetime) -> datetime:
-        return now - self.ended_ago
+        return (self.as_of or now) - self.ended_ago
 
     def started_at(self, now: datetime) -> datetime:
         return self.updated_at(now) - timedelta(seconds=self.duration_seconds)
@@ -95,10 +101,15 @@ class Connection:
     interval_minutes: int
     is_active: bool
     jobs: tuple[Job, ...]  # newest first
+    in_airbyte: bool = True  # False: Airbyte has no connection with this UUID any more
 
     @property
     def latest_job(self) -> Job | None:
         return self.jobs[0] if self.jobs else None
+
+    def last_succeeded_at(self, now: datetime) -> datetime | None:
+        done = [job.updated_at(now) for job in self.jobs if job.status in SUCCESS_STATUSES]
+        return max(done, default=None)
 
     def last_synced_at(self, now: datetime) -> datetime | None:
         """A sync counts once its job has finished, whatever the outcome."""
@@ -127,17 +138,67 @@ class Tenant:
     social: str  # active | not_connected | reauth_required | complete
 
 
+def _empty_audit() -> AuditLog:
+    from sandbox.audit import AuditLog  # audit builds on this module's types
+
+    return AuditLog()
+
+
 @dataclass
 class World:
-    """Everything a request handler may read; handlers never write to it on GET."""
+    """Everything a request handler may read. GET handlers never change it, with one
+    exception the backend also makes: viewing telemetry writes an audit row. POSTs may:
+    a login or a webhook adds audit rows, and a webhook records its job.
+
+    `tenants` is replaced whole (never mutated) when a job is recorded, so a handler that
+    read it once sees one consistent snapshot. `airbyte_only` holds connections Airbyte
+    lists that no tenant's backend knows."""
 
     tenants: tuple[Tenant, ...]
     faults: frozenset[str]
     dbt_target: Path
     sessions: Sessions
+    audit: AuditLog = field(default_factory=_empty_audit)
+    airbyte_only: tuple[Connection, ...] = ()
+    airbyte_auth: tuple[str, str] | None = None
+    webhook_secret: str = ""
+    webhook_secret_required: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)
+
+    def backend_connection(self, connection_id: str) -> tuple[Tenant, Connection] | None:
+        """Find a connection by its Airbyte UUID among the rows the backend stores."""
+        for tenant in self.tenants:
+            for connection in tenant.connections:
+                if connection.connection_id == connection_id:
+                    return tenant, connection
+        return None
+
+    def airbyte_connections(self) -> list[Connection]:
+        """What Airbyte itself has: the backend's connections it still knows, plus its own."""
+        known = [c for t in self.tenants for c in t.connections if c.in_airbyte]
+        return known + list(self.airbyte_only)
+
+    def record_job(self, connection_id: str, job: Job, now: datetime) -> Connection:
+        """Store a reported job on its connection, replacing an earlier report of the same
+        job (a running job that has since finished), newest first as everywhere else."""
+        with self._lock:
+            tenants = list(self.tenants)
+            for t_index, tenant in enumerate(tenants):
+                for c_index, connection in enumerate(tenant.connections):
+                    if connection.connection_id != connection_id:
+                        continue
+                    jobs = [j for j in connection.jobs if j.job_id != job.job_id] + [job]
+                    jobs.sort(key=lambda j: j.started_at(now), reverse=True)
+                    updated = replace(connection, jobs=tuple(jobs))
+                    connections = list(tenant.connections)
+                    connections[c_index] = updated
+                    tenants[t_index] = replace(tenant, connections=tuple(connections))
+                    self.tenants = tuple(tenants)
+                    return updated
+        raise KeyError(connection_id)
 
 
 # (status of the latest job, its age, error) per sync profile; None means never synced.
@@ -168,14 +229,37 @@ _SOCIAL = {
 }
 
 
-def _jobs(index: int, profile: str) -> tuple[Job, ...]:
-    """Three jobs an hour apart, newest first; ids are index*1000+1001.. so no two tenants
-    share one, which the tenant-isolation checks rely on."""
+ORPHAN_FAULT = "airbyte_orphan_connection"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One connection a tenant can have. `key` is empty for the original Meta sync, whose
+    ids predate the others and must not change."""
+
+    key: str
+    name: str
+    provider: str
+    job_offset: int
+    in_airbyte: bool = True
+
+
+_META_SYNC = _Spec("", "Meta sync", "META", 0)
+# Under the orphan fault the first tenant's Google Ads connection was re-created in the
+# Airbyte UI: the backend still holds the deleted UUID, and only Airbyte has the new one.
+_GOOGLE_DELETED = _Spec("google-deleted", "Google Ads sync", "GOOGLE", 100, in_airbyte=False)
+_GOOGLE_RECREATED = _Spec("google", "Google Ads sync", "GOOGLE", 200)
+
+
+def _jobs(index: int, profile: str, offset: int = 0) -> tuple[Job, ...]:
+    """Three jobs an hour apart, newest first; ids are index*1000+1001.. (plus the
+    connection's offset, below 1000) so no two tenants share one, which the
+    tenant-isolation checks rely on."""
     spec = _PROFILES[profile]
     if spec is None:
         return ()
     status, age, error = spec
-    base = (index + 1) * 1000
+    base = (index + 1) * 1000 + offset
     jobs = []
     # A running job started when the previous one finished, so that one is the last sync.
     shift = 1 if status in RUNNING_STATUSES else 0
@@ -196,24 +280,39 @@ def _jobs(index: int, profile: str) -> tuple[Job, ...]:
     return tuple(jobs)
 
 
-def _tenant(index: int, account: Account, faults: frozenset[str]) -> Tenant:
+def _profile(index: int, faults: frozenset[str]) -> str:
     profile = next((p for f, p in _ALL_TENANTS.items() if f in faults), "fresh")
-    social = "active"
     if index == 0:
         profile = next((p for f, p in _FIRST_TENANT.items() if f in faults), profile)
-        social = next((s for f, s in _SOCIAL.items() if f in faults), social)
-    name = account.name
-    connection = Connection(
-        id=stable_id(name, "airbyte-connection-row"),
-        name="Meta sync",
-        provider="META",
-        connection_id=stable_id(name, "airbyte-connection"),
-        workspace_id=stable_id(name, "airbyte-workspace"),
+    return profile
+
+
+def _connection(tenant_name: str, index: int, faults: frozenset[str], spec: _Spec) -> Connection:
+    """Every connection of a tenant follows the tenant's sync profile, so a connection
+    fault changes which connections exist, never how fresh they are."""
+    extra = (spec.key,) if spec.key else ()
+    return Connection(
+        id=stable_id(tenant_name, "airbyte-connection-row", *extra),
+        name=spec.name,
+        provider=spec.provider,
+        connection_id=stable_id(tenant_name, "airbyte-connection", *extra),
+        workspace_id=stable_id(tenant_name, "airbyte-workspace"),
         schedule_type="interval",
         interval_minutes=60,
         is_active=True,
-        jobs=_jobs(index, profile),
+        jobs=_jobs(index, _profile(index, faults), spec.job_offset),
+        in_airbyte=spec.in_airbyte,
     )
+
+
+def _tenant(index: int, account: Account, faults: frozenset[str]) -> Tenant:
+    social = "active"
+    if index == 0:
+        social = next((s for f, s in _SOCIAL.items() if f in faults), social)
+    name = account.name
+    specs = [_META_SYNC]
+    if index == 0 and ORPHAN_FAULT in faults:
+        specs.append(_GOOGLE_DELETED)
     digits = uuid.UUID(stable_id(name, "meta-ad-account")).int % 10**15
     return Tenant(
         name=name,
@@ -222,9 +321,18 @@ def _tenant(index: int, account: Account, faults: frozenset[str]) -> Tenant:
         user_id=stable_id(name, "user"),
         email=account.username or f"ops@{name}.test",
         ad_account_id=f"act_{digits:015d}",
-        connections=(connection,),
+        connections=tuple(_connection(name, index, faults, spec) for spec in specs),
         social=social,
     )
+
+
+def airbyte_only_connections(
+    tenants: tuple[Tenant, ...], faults: frozenset[str]
+) -> tuple[Connection, ...]:
+    """Connections Airbyte lists in a tenant's workspace that the backend never stored."""
+    if ORPHAN_FAULT not in faults:
+        return ()
+    return (_connection(tenants[0].name, 0, faults, _GOOGLE_RECREATED),)
 
 
 def build_tenants(accounts: list[Account], faults: frozenset[str]) -> tuple[Tenant, ...]:
@@ -237,3 +345,13 @@ def build_tenants(accounts: list[Account], faults: frozenset[str]) -> tuple[Tena
     if duplicates:
         raise ValueError(f"duplicate account names: {', '.join(duplicates)}")
     return tuple(_tenant(i, account, faults) for i, account in enumerate(accounts))
+
+
+def webhook_settings(secret: str | None, faults: frozenset[str]) -> tuple[str, bool]:
+    """(AIRBYTE_WEBHOOK_SECRET, AIRBYTE_WEBHOOK_SECRET_REQUIRED) as the backend would hold
+    them: the faults are settings mistakes, so the env file can show them too."""
+    if "airbyte_webhook_open" in faults:
+        return "", False
+    if "airbyte_webhook_secret_unset" in faults:
+        return "", True
+    return secret or "", True

@@ -12,7 +12,7 @@ def test_proxy_credentials(gate):
 
 
 @check("airbyte.api.health", severity="critical", runbook="airbyte.md#airbyte-api-health",
-       needs=("airbyte_api", "airbyte_auth"), category="service unhealthy",
+       needs=("airbyte_server",), category="service unhealthy",
        states={"unavailable": "airbyte-api-database-unavailable"})
 def test_airbyte_health(airbyte_health):
     expect("[STATUS]", airbyte_health.outcome, "==", "200")

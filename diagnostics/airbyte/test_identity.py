@@ -5,7 +5,7 @@ from fixtures.expect import expect
 
 
 @check("airbyte.connections.identity", severity="high", runbook="airbyte.md#connection-identity",
-       needs=("api", "airbyte_api", "airbyte_auth"))
+       needs=("api", "airbyte_server"))
 def test_connection_identity(diag, config_api):
     backend: dict[str, str] = {}
     for tenant in diag.profile.tenants:

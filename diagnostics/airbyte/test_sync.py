@@ -30,7 +30,7 @@ def job_state(job: dict | None, settings: dict, now: float) -> str:
 
 
 @check("airbyte.sync.last_job", severity="critical", runbook="airbyte.md#last-sync-per-connection",
-       needs=("api", "tenant", "airbyte_api", "airbyte_auth"), states=SYNC_STATES)
+       needs=("api", "tenant", "airbyte_server"), states=SYNC_STATES)
 def test_last_job_per_connection(last_jobs, settings):
     now = time.time()
     states = {row.get("name"): job_state(job, settings, now) for row, job in last_jobs}
