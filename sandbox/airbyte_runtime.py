@@ -8,6 +8,7 @@ affected checks are reported as not run, saying why, instead of failing.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,11 +42,15 @@ class AirbyteRuntime:
         self._pg = postgres.Postgres(self.workdir / "postgres").start()
         where = build_airbyte_db(self._pg, password=self.db_password, faults=self.faults,
                                  connections=db_connections(world))
+        published = _closed_port() if "airbyte_db_port_closed" in self.faults else where["port"]
         self.dsn["airbyte_db"] = (f"postgresql://{where['user']}@{where['host']}:"
-                                  f"{where['port']}/{where['dbname']}")
+                                  f"{published}/{where['dbname']}")
         return self._pg.port
 
     def _start_containers(self, db_port: int | None) -> None:
+        if "engine_down" in self.faults:
+            self.urls["docker"] = f"unix://{self.workdir / 'engine-gone.sock'}"
+            return
         service = containers.AirbyteService(self.workdir / "engine", self.faults,
                                             db_port=db_port, db_password=self.db_password)
         try:
@@ -62,6 +67,13 @@ class AirbyteRuntime:
         pg, self._pg = self._pg, None
         if pg is not None:
             pg.stop()
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def db_connections(world: World) -> list[dict]:

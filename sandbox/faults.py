@@ -53,6 +53,9 @@ FAULTS: dict[str, str] = {
     "airbyte_scheduler_silent": "the sync scheduler never logs that it started",
     "airbyte_beat_entry_missing": "the hourly Airbyte sync beat entry is not registered",
     "airbyte_db_empty_schema": "airbyte-db's airbyte database has no tables (never migrated)",
+    "airbyte_db_port_closed": "airbyte-db is not published where the diagnostics run (the "
+    "profile's DSN port refuses); only the containers reach it",
+    "engine_down": "the container engine's socket is gone (DOCKER_HOST points at nothing)",
     "airbyte_metadata_missing": "airbyte-db lacks the airbyte_metadata table",
 }
 

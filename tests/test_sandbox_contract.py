@@ -51,7 +51,7 @@ def artifact(sb: Sandbox, name: str) -> dict:
 
 def test_boots_and_exposes_loopback_urls_and_artifacts() -> None:
     with running() as sb:
-        assert set(sb.urls) == {"api", "superset"}
+        assert {"api", "superset"} <= set(sb.urls)  # Airbyte's are pinned in their own tests
         assert all(url.startswith("http://127.0.0.1:") for url in sb.urls.values())
         target = Path(sb.paths["dbt_target"])
         assert target.is_absolute()
@@ -350,9 +350,9 @@ def test_version_and_api_faults(client: httpx.Client) -> None:
 
 def test_down_services_refuse_connections(client: httpx.Client) -> None:
     with running("api_down", "superset_down") as sb:
-        for url in sb.urls.values():
+        for name in ("api", "superset"):
             with pytest.raises(httpx.ConnectError):
-                client.get(f"{url}/")
+                client.get(f"{sb.urls[name]}/")
     with running("superset_unhealthy") as sb:
         assert client.get(f"{sb.urls['superset']}/health").status_code == 503
 
