@@ -39,9 +39,13 @@ class AirbyteRuntime:
         if not ok:
             self.dsn["airbyte_db_unavailable"] = f"no PostgreSQL server here ({reason})"
             return None
-        self._pg = postgres.Postgres(self.workdir / "postgres").start()
-        where = build_airbyte_db(self._pg, password=self.db_password, faults=self.faults,
-                                 connections=db_connections(world))
+        try:
+            self._pg = postgres.Postgres(self.workdir / "postgres").start()
+            where = build_airbyte_db(self._pg, password=self.db_password, faults=self.faults,
+                                     connections=db_connections(world))
+        except Exception as exc:  # noqa: BLE001 - the rest of the sandbox still serves
+            self.dsn["airbyte_db_unavailable"] = f"the sandbox's PostgreSQL did not start ({exc})"
+            return None
         published = _closed_port() if "airbyte_db_port_closed" in self.faults else where["port"]
         self.dsn["airbyte_db"] = (f"postgresql://{where['user']}@{where['host']}:"
                                   f"{published}/{where['dbname']}")
@@ -57,6 +61,10 @@ class AirbyteRuntime:
             self.urls[service.name] = service.start()
         except EngineUnavailable as exc:
             self.urls["docker_unavailable"] = f"no container engine could be started ({exc})"
+            return
+        except Exception as exc:  # noqa: BLE001 - the rest of the sandbox still serves
+            self.urls["docker_unavailable"] = f"the sandbox's Airbyte containers did not start " \
+                                              f"({str(exc).splitlines()[0][:200]})"
             return
         self._engine = service
 
