@@ -24,9 +24,10 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 import docker
+
+from sandbox.lifecycle import Managed
 
 INSTALL_HINT = "apt-get install podman runc"
 API_VERSION = "1.41"
@@ -226,7 +227,7 @@ def _unmount_below(path: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
-class Engine:
+class Engine(Managed):
     """One podman API service with private storage under `workdir`.
 
     `stop()` removes everything the engine wrote there (and `workdir` itself if it created
@@ -342,13 +343,3 @@ class Engine:
         if finalizer is not None:
             finalizer()  # runs _Service.close, at most once even if it raises
 
-    def __enter__(self) -> Engine:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -19,12 +19,13 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+from sandbox.lifecycle import Managed
 
 SERVER_USER = "postgres"
 SUPERUSER = "postgres"
@@ -165,7 +166,7 @@ class _Instance:
             proc.wait()
 
 
-class Postgres:
+class Postgres(Managed):
     """One disposable server: trust over its private unix socket, scram over 127.0.0.1."""
 
     host = "127.0.0.1"
@@ -373,13 +374,3 @@ class Postgres:
         self._instance = None
         self.port = 0
 
-    def __enter__(self) -> Postgres:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, superset
@@ -19,6 +18,7 @@ from sandbox.airbyte_runtime import AirbyteRuntime
 from sandbox.auth import Sessions
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog
+from sandbox.lifecycle import Managed
 from sandbox.state import (
     Account,
     Tenant,
@@ -46,7 +46,7 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
 )
 
 
-class Sandbox:
+class Sandbox(Managed):
     """A faithful, faultable ADinsights stack on 127.0.0.1, for demos and self-tests.
 
     `airbyte_auth` is the (username, password) the Airbyte proxy demands on every path;
@@ -148,13 +148,3 @@ class Sandbox:
         if tempdir is not None:
             shutil.rmtree(tempdir, ignore_errors=True)
 
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
