@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,53 @@ def artifact(diag: Context):
     """Read a JSON artifact under a directory the profile names in ``[paths]``."""
 
     def read(path_key: str, name: str) -> FileRead:
-        directory = diag.profile.paths.get(path_key, "")
-        if not directory:
-            pytest.skip(f"not run: the target profile names no [paths] {path_key}")
-        return files.read_json(Path(directory) / name, diag.redactor)
+        return files.read_json(profile_path(diag, path_key) / name, diag.redactor)
 
     return read
+
+
+def _all_signed_in(diag: Context) -> None:
+    for tenant in diag.profile.tenants:
+        reason = diag.gates.blocker((f"tenant:{tenant.name}",), "")
+        if reason:
+            pytest.skip(reason)
+
+
+@pytest.fixture
+def tenant_ids(diag: Context) -> dict[str, str]:
+    """Each test tenant's own id, from its own ``/api/me/``."""
+    _all_signed_in(diag)
+    ids = {}
+    for tenant in diag.profile.tenants:
+        me = diag.http.get("api", "/api/me/", headers=diag.auth(tenant.name))
+        ids[tenant.name] = str(me.body("tenant_id") or me.body("user.tenant") or "")
+    return ids
+
+
+def profile_path(diag: Context, key: str) -> Path:
+    path = diag.profile.paths.get(key, "")
+    if not path:
+        pytest.skip(f"not run: the target profile names no [paths] {key}")
+    return Path(path)
+
+
+@pytest.fixture
+def task_log_lines(diag: Context) -> list[dict]:
+    """Structured ``celery.tasks`` lines, from the profile's log file or container."""
+    if diag.profile.paths.get("task_log"):
+        read = files.read_text(Path(diag.profile.paths["task_log"]), diag.redactor)
+        raw = read.data.splitlines() if read.exists else []
+    elif diag.profile.area("tenancy").get("task_container"):
+        raw = diag.engine.container(diag.profile.area("tenancy")["task_container"]).logs
+    else:
+        pytest.skip("not run: the target profile names no [paths] task_log and no "
+                    "[tenancy] task_container")
+    lines = []
+    for line in raw:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "celery.tasks":
+            lines.append(record)
+    return lines

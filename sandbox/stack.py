@@ -9,16 +9,17 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, superset
-from sandbox.airbyte_runtime import AirbyteRuntime
 from sandbox.auth import Sessions
+from sandbox.cors import CorsPolicy
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog
 from sandbox.lifecycle import Managed
+from sandbox.runtime import Runtime
 from sandbox.state import (
     Account,
     Tenant,
@@ -28,6 +29,7 @@ from sandbox.state import (
     utc_now,
     webhook_settings,
 )
+from sandbox.throttle import DISABLED_FAULT, Throttles, check_rates
 
 
 class Service(Protocol):
@@ -55,6 +57,10 @@ class Sandbox(Managed):
     with the backend's AIRBYTE_WEBHOOK_SECRET_REQUIRED=1 makes the webhook answer 503.
     `tenants` keeps the state the sandbox started in; webhook reports change only what
     the services serve.
+    `cors_allowed_origins` and `frontend_base_url` are the backend's CORS_ALLOWED_ORIGINS
+    and FRONTEND_BASE_URL (None: the .env.sample values); `throttle_rates` overrides DRF
+    throttle rates by scope ("auth_burst", "auth_sustained", "public"), as the
+    DRF_THROTTLE_* variables do.
     """
 
     def __init__(
@@ -65,8 +71,12 @@ class Sandbox(Managed):
         *,
         airbyte_auth: tuple[str, str] | None = None,
         webhook_secret: str | None = None,
-        airbyte_runtime: bool = False,
+        runtime: Collection[str] = (),
         airbyte_db_password: str | None = None,
+        app_db_password: str | None = None,
+        cors_allowed_origins: Iterable[str] | None = None,
+        frontend_base_url: str | None = None,
+        throttle_rates: Mapping[str, str] | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -77,11 +87,14 @@ class Sandbox(Managed):
         self.urls: dict[str, str] = {}
         self.paths: dict[str, str] = {}
         self.dsn: dict[str, str] = {}
-        self._airbyte_runtime = airbyte_runtime
+        self._runtime_parts = frozenset(runtime)
         self._airbyte_db_password = airbyte_db_password or secrets.token_hex(12)
-        self._runtime: AirbyteRuntime | None = None
+        self._app_db_password = app_db_password or secrets.token_hex(12)
+        self._runtime: Runtime | None = None
         self._airbyte_auth = airbyte_auth
         self._webhook_secret = webhook_secret
+        self._cors = CorsPolicy.build(cors_allowed_origins, frontend_base_url, self.faults)
+        self._throttle_rates = check_rates(throttle_rates)  # a bad rate fails here
         self._workdir = Path(workdir).resolve() if workdir is not None else None
         self._tempdir: Path | None = None
         self._log = RequestLog()
@@ -106,9 +119,9 @@ class Sandbox(Managed):
                 self._services.append(service)
                 self.urls[service.name] = service.start()
             files = backend_files.write(root, world, self.urls)
-            if self._airbyte_runtime:
-                self._runtime = AirbyteRuntime(root / "runtime", self.faults,
-                                               self._airbyte_db_password)
+            if self._runtime_parts:
+                self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
+                                        self._airbyte_db_password, self._app_db_password)
                 self._runtime.start(world)
                 self.urls.update(self._runtime.urls)
                 self.dsn = dict(self._runtime.dsn)
@@ -131,6 +144,8 @@ class Sandbox(Managed):
             airbyte_auth=self._airbyte_auth,
             webhook_secret=secret,
             webhook_secret_required=required,
+            throttles=Throttles(self._throttle_rates, enabled=DISABLED_FAULT not in self.faults),
+            cors=self._cors,
         )
 
     def stop(self) -> None:

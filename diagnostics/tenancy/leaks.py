@@ -1,0 +1,112 @@
+"""Finding one tenant's identifiers in another tenant's responses.
+
+Identifiers are learned from each tenant's own responses, never configured: UUIDs, ad
+account ids (``act_…``), job ids and names, taken from the fields that carry them. A value
+seen by only one tenant belongs to it. A value seen by several tenants either leaked or
+is shared by design; it is attributed to the tenant whose responses carry it at the most
+endpoints (the owner sees its campaign in lists, metrics and detail pages, a victim only
+where it leaked), and a tie is taken as sharing by design. Tenant ids are exact: they
+come from each tenant's own ``/api/me/``, so a row that names its tenant always tells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+ID_KEYS = re.compile(
+    r"(^|_)(id|tenant|tenant_id|external_id|connection_id|workspace_id|job_id|resource_id|"
+    r"credential_account_id|account_external_id|name)$"
+)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """Every (json path, key, value) leaf of a decoded JSON document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, f"{path}.{key}" if path else str(key))
+            if not isinstance(value, dict | list):
+                yield (f"{path}.{key}" if path else str(key)), str(key), value
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}[{index}]")
+
+
+def is_identifier(key: str, value: Any) -> bool:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return False
+    text = str(value)
+    if _UUID.match(text) or text.startswith("act_"):
+        return True
+    return bool(ID_KEYS.search(key)) and len(text) >= 4 and not text.isspace()
+
+
+@dataclass
+class Sighting:
+    tenant: str
+    endpoint: str
+    path: str
+
+
+@dataclass
+class Traversal:
+    """Every identifier each tenant saw, and where."""
+
+    tenant_ids: dict[str, str]
+    seen: dict[str, list[Sighting]] = field(default_factory=lambda: defaultdict(list))
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add_json(self, tenant: str, endpoint: str, body: Any) -> None:
+        for path, key, value in walk(body):
+            if is_identifier(key, value):
+                self.seen[str(value)].append(Sighting(tenant, endpoint, path))
+
+    def add_text(self, tenant: str, endpoint: str, text: str) -> None:
+        self.texts[(tenant, endpoint)] = text
+
+    def owner(self, value: str) -> str | None:
+        """The tenant an identifier belongs to, or None when that cannot be told."""
+        for tenant, tenant_id in self.tenant_ids.items():
+            if value == tenant_id:
+                return tenant
+        endpoints: dict[str, set[str]] = defaultdict(set)
+        for sighting in self.seen[value]:
+            endpoints[sighting.tenant].add(sighting.endpoint)
+        if len(endpoints) < 2:
+            return next(iter(endpoints), None)
+        ranked = sorted(endpoints.items(), key=lambda kv: len(kv[1]), reverse=True)
+        return ranked[0][0] if len(ranked[0][1]) > len(ranked[1][1]) else None
+
+    def foreign(self, tenant: str, accepted: list[dict]) -> list[str]:
+        """Where ``tenant`` saw an identifier owned by another tenant."""
+        return self._sightings(tenant, accepted, want_accepted=False)
+
+    def accepted(self, tenant: str, accepted: list[dict]) -> list[str]:
+        """The same, but only the exposures the profile accepts, for the evidence."""
+        return self._sightings(tenant, accepted, want_accepted=True)
+
+    def _sightings(self, tenant: str, accepted: list[dict], want_accepted: bool) -> list[str]:
+        found = []
+        for value, sightings in self.seen.items():
+            owner = self.owner(value)
+            if owner is None or owner == tenant:
+                continue  # its own, or shared by design (e.g. the same connection name)
+            for s in sightings:
+                if s.tenant == tenant and _accepted(s.endpoint, s.path, accepted) == want_accepted:
+                    found.append(f"{owner}'s {value} at {s.endpoint} {s.path}")
+        for (who, endpoint), text in self.texts.items():
+            if who != tenant or _accepted(endpoint, "", accepted) != want_accepted:
+                continue
+            for other, other_id in self.tenant_ids.items():
+                if other != tenant and other_id in text:
+                    found.append(f"{other}'s tenant id {other_id} in {endpoint}")
+        return sorted(set(found))
+
+
+def _accepted(endpoint: str, path: str, accepted: list[dict]) -> bool:
+    return any(a.get("endpoint") == endpoint and path.startswith(a.get("path", ""))
+               for a in accepted)

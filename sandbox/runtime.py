@@ -1,0 +1,146 @@
+"""The sandbox's heavier parts, booted only when a run selects checks that look at them:
+a real PostgreSQL server holding Airbyte's config database and the application database,
+and a real Docker-API engine running the Airbyte containers.
+
+Either part may be impossible on a machine (no PostgreSQL server binaries, no podman);
+the rest of the sandbox still runs, and the reason is handed to the profile so the
+affected checks are reported as not run, saying why, instead of failing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sandbox import containers, postgres
+from sandbox.airbyte_db import build_airbyte_db
+from sandbox.airbyte_objects import airbyte_jobs, job_status
+from sandbox.app_db import build_app_db
+from sandbox.engine import EngineUnavailable
+from sandbox.state import World, stable_id
+
+DATABASE, CONTAINERS = "database", "containers"
+PARTS = (DATABASE, CONTAINERS)
+
+
+@dataclass
+class Runtime:
+    workdir: Path
+    faults: frozenset[str]
+    parts: Collection[str]
+    airbyte_db_password: str
+    app_db_password: str
+    urls: dict[str, str] = field(default_factory=dict)
+    dsn: dict[str, str] = field(default_factory=dict)
+    _pg: postgres.Postgres | None = None
+    _engine: containers.AirbyteService | None = None
+
+    def start(self, world: World) -> None:
+        db_port = self._start_database(world) if DATABASE in self.parts else None
+        if CONTAINERS in self.parts:
+            self._start_containers(db_port)
+
+    def _start_database(self, world: World) -> int | None:
+        ok, reason = postgres.available()
+        if not ok:
+            self._unavailable(f"no PostgreSQL server here ({reason})")
+            return None
+        try:
+            self._pg = postgres.Postgres(self.workdir / "postgres").start()
+        except Exception as exc:  # noqa: BLE001 - the rest of the sandbox still serves
+            self._unavailable(f"the sandbox's PostgreSQL did not start ({exc})")
+            return None
+        self._build("airbyte_db", lambda: build_airbyte_db(
+            self._pg, password=self.airbyte_db_password, faults=self.faults,
+            connections=db_connections(world)))
+        self._build("app_db", lambda: build_app_db(
+            self._pg, owner_password=secrets.token_hex(12), app_password=self.app_db_password,
+            faults=self.faults, tenants=db_tenants(world)))
+        return self._pg.port
+
+    def _build(self, name: str, build: Callable[[], dict]) -> None:
+        """Each database has its own roles, so one failing to build does not take the
+        other's checks down."""
+        try:
+            where = build()
+        except Exception as exc:  # noqa: BLE001 - reported through the profile instead
+            self.dsn[f"{name}_unavailable"] = f"the sandbox's {name} failed to build ({exc})"
+            return
+        port = _closed_port() if f"{name}_port_closed" in self.faults else where["port"]
+        self.dsn[name] = f"postgresql://{where['user']}@{where['host']}:{port}/{where['dbname']}"
+
+    def _unavailable(self, reason: str) -> None:
+        for name in ("airbyte_db", "app_db"):
+            self.dsn[f"{name}_unavailable"] = reason
+
+    def _start_containers(self, db_port: int | None) -> None:
+        if "engine_down" in self.faults:
+            self.urls["docker"] = f"unix://{self.workdir / 'engine-gone.sock'}"
+            return
+        service = containers.AirbyteService(self.workdir / "engine", self.faults,
+                                            db_port=db_port, db_password=self.airbyte_db_password)
+        try:
+            self.urls[service.name] = service.start()
+        except EngineUnavailable as exc:
+            self.urls["docker_unavailable"] = f"no container engine could be started ({exc})"
+            return
+        except Exception as exc:  # noqa: BLE001 - the rest of the sandbox still serves
+            self.urls["docker_unavailable"] = ("the sandbox's Airbyte containers did not start "
+                                               f"({str(exc).splitlines()[0][:200]})")
+            return
+        self._engine = service
+
+    def stop(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.stop()
+        pg, self._pg = self._pg, None
+        if pg is not None:
+            pg.stop()
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def db_connections(world: World) -> list[dict]:
+    """The rows Airbyte's own database holds: the same connections and jobs its API serves."""
+    now = datetime.now(UTC)
+    return [
+        {
+            "connection_id": c.connection_id,
+            "name": c.name,
+            "workspace_id": c.workspace_id,
+            "jobs": [{"id": int(j.job_id), "status": job_status(j),
+                      "created_at": j.started_at(now), "updated_at": j.updated_at(now)}
+                     for j in airbyte_jobs(c)],
+        }
+        for c in world.airbyte_connections()
+    ]
+
+
+def db_tenants(world: World) -> list[dict]:
+    """The rows the application database holds: each tenant's admin, its campaigns under
+    its ad account, and the same audit trail ``/api/audit-logs/`` serves."""
+    now = datetime.now(UTC)
+    return [
+        {
+            "tenant_id": t.tenant_id, "name": t.name, "user_id": t.user_id, "email": t.email,
+            "campaigns": [{"id": stable_id(t.name, "campaign", str(n)),
+                           "external_id": f"{t.ad_account_id.removeprefix('act_')}{n:03d}",
+                           "name": f"{t.name.title()} {label}"}
+                          for n, label in enumerate(("Prospecting", "Retargeting"), 1)],
+            "audit": [{"id": r.id, "user_id": r.user_id, "action": r.action,
+                       "resource_type": r.resource_type, "resource_id": r.resource_id,
+                       "metadata": r.metadata, "created_at": r.created_at(now)}
+                      for r in world.audit.rows(t.tenant_id, now)],
+        }
+        for t in world.tenants
+    ]
