@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 TELEMETRY_PAGE_SIZE = 5
 AUDIT_PAGE_SIZE = 50
 NO_CONNECTION = {"detail": "No AirbyteConnection matches the given query."}
+AUDIT_LEAK_FAULT = "audit_leak"
+AUDIT_FILTER_FAULT = "audit_filter_ignored"
 
 
 def _brief(connection: Connection) -> dict:
@@ -121,8 +123,8 @@ def connection_summary(call: Call) -> Response:
     )
 
 
-def _audit_row(row: audit.AuditRow, tenant: Tenant, now: datetime) -> dict:
-    user = {"id": tenant.user_id, "email": tenant.email} if row.user_id else None
+def _audit_row(row: audit.AuditRow, owner: Tenant, now: datetime) -> dict:
+    user = {"id": owner.user_id, "email": owner.email} if row.user_id else None
     return {
         "id": row.id,
         "tenant": row.tenant_id,
@@ -137,11 +139,20 @@ def _audit_row(row: audit.AuditRow, tenant: Tenant, now: datetime) -> dict:
 
 def audit_logs(call: Call) -> Response:
     """`?action=` and `?resource_type=` match exactly; an empty value filters nothing."""
+    world, now = call.world, call.now
     query = parse_qs(call.request.query)
     wanted = {key: query[key][-1] for key in ("action", "resource_type") if key in query}
+    if AUDIT_FILTER_FAULT in world.faults:
+        wanted = {}
+    owners = [call.tenant]
+    neighbour = world.neighbour(call.tenant)
+    if neighbour and AUDIT_LEAK_FAULT in world.faults:
+        owners.append(neighbour)
+    found = [(row, owner) for owner in owners for row in world.audit.rows(owner.tenant_id, now)]
+    found.sort(key=lambda pair: pair[0].created_at(now), reverse=True)
     rows = [
-        _audit_row(row, call.tenant, call.now)
-        for row in call.world.audit.rows(call.tenant.tenant_id, call.now)
+        _audit_row(row, owner, now)
+        for row, owner in found
         if all(getattr(row, key) == value for key, value in wanted.items())
     ]
     return json_response(*paginate(call.request, rows, AUDIT_PAGE_SIZE))

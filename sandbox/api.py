@@ -1,23 +1,34 @@
 """The ADinsights API service: routing, authentication and the endpoint handlers.
 
-Routing follows the backend's order of operations (authenticate, then method check, then
-the view), because a check that sends the wrong method or no token must see the same
-status code it would get from the real service.
+Routing follows the backend's order of operations (the CORS middleware, then
+authenticate, throttle, method check and the view), because a check that sends the wrong
+method, no token or one request too many must see the status code the real service sends.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import parse_qs
 
-from sandbox import airbyte_views, audit, health, integrations, metrics, webhook
+from sandbox import (
+    airbyte_views,
+    analytics,
+    audit,
+    cors,
+    health,
+    integrations,
+    metrics,
+    metrics_cache,
+    throttle,
+    tokens,
+    webhook,
+)
 from sandbox.auth import BAD_CREDENTIALS, user_body
+from sandbox.drf import ParseError, missing_fields, request_data
 from sandbox.http import DownService, HttpService, Request, RequestLog, Response, json_response
 from sandbox.http import text_response as text
 from sandbox.state import Tenant, World, iso, utc_now
@@ -26,6 +37,11 @@ VERSION = "1.4.2"
 UNSET_VERSION = "0.0.0-dev"
 THROTTLE_SECONDS = 57
 NOT_FOUND = "The requested resource was not found."
+OPS_LEAK_FAULT = "tenancy_ops_leak"
+GARBAGE_500_FAULT = "auth_garbage_500"
+PASSWORD_RESET_SENT = {
+    "detail": "If an account exists for this email, a password reset link has been sent."
+}
 
 logger = logging.getLogger("sandbox.api")
 
@@ -44,6 +60,10 @@ class Route:
     view: Callable[[Call], Response]
     methods: frozenset[str] = frozenset({"GET"})
     auth: bool = False
+    throttle: tuple[str, ...] = ()  # DRF throttle scopes, checked before the method
+
+
+POST = frozenset({"POST"})
 
 
 def _check(check: health.Check) -> Response:
@@ -52,15 +72,18 @@ def _check(check: health.Check) -> Response:
 
 def _version(call: Call) -> Response:
     if "version_throttled" in call.world.faults:
-        detail = f"Request was throttled. Expected available in {THROTTLE_SECONDS} seconds."
-        return json_response(429, {"detail": detail}, {"Retry-After": str(THROTTLE_SECONDS)})
+        return throttle.throttled(THROTTLE_SECONDS)
     unset = "version_unset" in call.world.faults
     return json_response(200, {"version": UNSET_VERSION if unset else VERSION})
 
 
 def _sync_health(call: Call) -> Response:
+    owned = list(call.tenant.connections)
+    neighbour = call.world.neighbour(call.tenant)
+    if neighbour and OPS_LEAK_FAULT in call.world.faults:
+        owned += neighbour.connections
     rows = []
-    for connection in sorted(call.tenant.connections, key=lambda c: c.name):
+    for connection in sorted(owned, key=lambda c: c.name):
         job = connection.latest_job
         rows.append(
             {
@@ -113,22 +136,12 @@ def _metrics(call: Call) -> Response:
 
 
 def _login(call: Call) -> Response:
-    request = call.request
-    if "application/x-www-form-urlencoded" in request.headers.get("Content-Type", ""):
-        fields = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8")).items()}
-    else:
-        try:
-            fields = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return json_response(400, {"detail": f"JSON parse error - {exc}"})
-    if not isinstance(fields, dict):
-        return json_response(400, {"non_field_errors": ["Invalid data. Expected a dictionary."]})
+    try:
+        fields = request_data(call.request)
+    except ParseError as exc:
+        return json_response(400, exc.body)
     identifier = fields.get("username") or fields.get("email")
-    missing = {
-        name: ["This field is required."]
-        for name, value in (("username", identifier), ("password", fields.get("password")))
-        if not value
-    }
+    missing = missing_fields({"username": identifier, "password": fields.get("password")})
     if missing:
         return json_response(400, missing)
     if "login_rejected" in call.world.faults:
@@ -137,14 +150,52 @@ def _login(call: Call) -> Response:
     if not body:
         return json_response(401, BAD_CREDENTIALS)
     tenant = call.world.tenant(body["tenant_id"])
+    # Its refresh token is simplejwt's too, so /api/token/refresh/ must accept it.
+    claims = {"tenant_id": tenant.tenant_id}
+    call.world.tokens.keep_refresh(str(body["refresh"]), tenant, call.now, claims)
     resource = ("user", tenant.user_id)
     audit.record(call.world.audit, tenant, "login", resource, {"method": "password"}, call.now)
     return json_response(200, body)
 
 
+def _password_reset(call: Call) -> Response:
+    """The same answer whether or not the address has an account, so the endpoint cannot
+    be used to find out who has one; only a malformed request is refused."""
+    try:
+        fields = request_data(call.request)
+    except ParseError as exc:
+        return json_response(400, exc.body)
+    email = str(fields.get("email") or "").strip()
+    missing = missing_fields({"email": email})
+    if missing:
+        return json_response(400, missing)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        return json_response(400, {"email": ["Enter a valid email address."]})
+    return json_response(202, PASSWORD_RESET_SENT)
+
+
+def _schema(call: Call) -> Response:
+    """drf-spectacular's YAML document, listing the routes this API serves."""
+    paths = [re.sub(r"<(\w+)>", r"{\1}", path) for path in ROUTES]
+    lines = ["openapi: 3.0.3", "info:", "  title: ADinsights API", f"  version: {VERSION}"]
+    lines += ["paths:", *(f"  {path}: {{}}" for path in paths)]
+    return text(200, "\n".join(lines) + "\n", "application/vnd.oai.openapi; charset=utf-8")
+
+
+def _analytics_routes() -> dict[str, Route]:
+    routes = {}
+    for plural, model in analytics.MODELS.items():
+        routes[f"/api/analytics/{plural}/"] = Route(analytics.list_view(model), auth=True)
+        routes[f"/api/analytics/{plural}/<id>/"] = Route(analytics.detail_view(model), auth=True)
+    return routes
+
+
+AUTH = throttle.AUTH_SCOPES
+PUBLIC = throttle.PUBLIC_SCOPES
 ROUTES: dict[str, Route] = {
     "/api/health/": Route(lambda c: _check(health.api_health(c.world))),
-    "/api/health/version/": Route(_version),
+    "/api/health/version/": Route(_version, throttle=PUBLIC),
+    "/api/schema/": Route(_schema, throttle=PUBLIC),
     "/api/timezone/": Route(lambda c: _check(health.timezone(c.world))),
     "/api/health/airbyte/": Route(lambda c: _check(health.airbyte_health(c.world, c.now))),
     "/api/health/dbt/": Route(lambda c: _check(health.dbt_health(c.world, c.now))),
@@ -159,12 +210,19 @@ ROUTES: dict[str, Route] = {
         _web("search_console", "search_console_unavailable"), auth=True
     ),
     "/metrics/app/": Route(_metrics),
-    "/api/auth/login/": Route(_login, methods=frozenset({"POST"})),
+    "/api/auth/login/": Route(_login, methods=POST, throttle=AUTH),
+    "/api/auth/password-reset/": Route(_password_reset, methods=POST, throttle=AUTH),
+    "/api/token/": Route(tokens.obtain_view, methods=POST, throttle=AUTH),
+    "/api/token/refresh/": Route(tokens.refresh_view, methods=POST, throttle=AUTH),
+    **_analytics_routes(),
+    "/api/metrics/combined/": Route(metrics_cache.combined, auth=True),
+    "/api/metrics/": Route(metrics_cache.combined, auth=True),
+    "/api/datasets/status/": Route(metrics_cache.datasets_status, auth=True),
     "/api/airbyte/telemetry/": Route(airbyte_views.telemetry, auth=True),
     "/api/airbyte/connections/": Route(airbyte_views.connections, auth=True),
     "/api/airbyte/connections/summary/": Route(airbyte_views.connection_summary, auth=True),
     "/api/airbyte/connections/<id>/": Route(airbyte_views.connection_detail, auth=True),
-    "/api/airbyte/webhook/": Route(webhook.receive, methods=frozenset({"POST"})),
+    "/api/airbyte/webhook/": Route(webhook.receive, methods=POST),
     "/api/audit-logs/": Route(airbyte_views.audit_logs, auth=True),
 }
 # Routes with a <name> part, tried after the exact ones (so summary/ is never an id).
@@ -186,14 +244,16 @@ def resolve(path: str) -> tuple[Route, dict[str, str]] | None:
 
 
 class Api:
-    """The API as one callable app; GET requests only read `world`, apart from the audit
-    row that viewing telemetry writes in the real backend too."""
+    """The API as one callable app; GET requests only read `world`, apart from what the
+    real backend also writes on a GET: the audit row for viewing telemetry, and the
+    metrics snapshot that `cache=false` rebuilds."""
 
     def __init__(self, world: World) -> None:
         self.world = world
 
     def __call__(self, request: Request) -> Response:
-        response = self._dispatch(request)
+        response = cors.preflight(self.world.cors, request) or self._dispatch(request)
+        cors.decorate(self.world.cors, request, response)
         correlation = request.headers.get("X-Correlation-Id") or uuid.uuid4().hex
         response.headers.setdefault("X-Correlation-Id", correlation)
         return response
@@ -210,11 +270,15 @@ class Api:
         now = utc_now()
         tenant = None
         if route.auth:
-            outcome = self.world.sessions.authenticate(request.headers.get("Authorization"), now)
+            header = request.headers.get("Authorization")
+            outcome = tokens.authenticate(self.world, header, now)
             if isinstance(outcome, dict):
-                return json_response(401, outcome, {"WWW-Authenticate": 'Bearer realm="api"'})
+                return self._unauthenticated(request, outcome)
             # Sessions hold the tenant as it was at login; a webhook may have moved it on.
             tenant = self.world.tenant(outcome.tenant_id) or outcome
+        blocked = throttle.check(self.world.throttles, route.throttle, request, now)
+        if blocked is not None:
+            return blocked
         method = "GET" if request.method == "HEAD" else request.method
         if method not in route.methods:
             extra = {"HEAD", "OPTIONS"} if "GET" in route.methods else {"OPTIONS"}
@@ -225,8 +289,22 @@ class Api:
             return route.view(Call(request, self.world, tenant, now, params))
         except Exception:
             logger.exception("unhandled error on %s %s", request.method, request.path)
-            message = health.SERVER_ERROR
-            return json_response(500, health.error_envelope("server_error", message, request.path))
+            return _server_error(request)
+
+    def _unauthenticated(self, request: Request, body: dict) -> Response:
+        """401, except under the garbage fault, where an authentication class that
+        decodes the token without guarding it crashes on anything that is not a JWT."""
+        rejected = body.get("code") == "token_not_valid"  # a Bearer header with one token
+        token = request.headers["Authorization"].split()[1] if rejected else ""
+        if rejected and GARBAGE_500_FAULT in self.world.faults and tokens.is_garbage(token):
+            logger.error("unhandled error decoding a bearer token on %s", request.path)
+            return _server_error(request)
+        return json_response(401, body, {"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+def _server_error(request: Request) -> Response:
+    envelope = health.error_envelope("server_error", health.SERVER_ERROR, request.path)
+    return json_response(500, envelope)
 
 
 def service(world: World, log: RequestLog) -> HttpService | DownService:

@@ -1,5 +1,6 @@
 """Deployment files the checks read from disk: the backend's env file and the Airbyte
-compose file (external-apis 1.3).
+compose file (external-apis 1.3), plus the backend's settings module, its deployment
+manifests (`deploy_files`) and the Celery task log (`task_logs`).
 
 They are written from the settings the simulated services actually run with, so a check
 comparing a file with what answers on a port finds them in agreement unless a fault makes
@@ -9,12 +10,12 @@ the file wrong, the way a hand-edited file goes wrong in a real deployment.
 from __future__ import annotations
 
 from pathlib import Path
-from string import Template
 from urllib.parse import urlsplit
 
-from sandbox import api
+from sandbox import deploy_files, task_logs
+from sandbox.deploy_files import Layout, core_settings, shared_settings
 from sandbox.http import HOST, refused_port
-from sandbox.state import World
+from sandbox.state import World, utc_now
 
 ENV_MISMATCH_FAULT = "airbyte_env_mismatch"
 COMPOSE_ORDER_FAULT = "airbyte_compose_order"
@@ -40,32 +41,21 @@ def env_text(world: World, airbyte_url: str) -> str:
     if "airbyte_misconfigured" in world.faults:
         user = password = ""
     settings = {
-        "DEBUG": "0",
-        "APP_VERSION": None if "version_unset" in world.faults else api.VERSION,
-        "TIME_ZONE": "America/Jamaica",
-        "ENABLE_TENANCY": "1",
-        "FRONTEND_BASE_URL": "http://localhost:5173",
-        "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
+        **core_settings(world),
+        **shared_settings(world),
         "AIRBYTE_API_URL": airbyte_url,
         "AIRBYTE_USERNAME": user,
         "AIRBYTE_PASSWORD": password,
         "AIRBYTE_WEBHOOK_SECRET_REQUIRED": "1" if world.webhook_secret_required else "0",
         "AIRBYTE_WEBHOOK_SECRET": world.webhook_secret,
         "AIRBYTE_DEFAULT_WORKSPACE_ID": world.tenants[0].connections[0].workspace_id,
-        "METRICS_SNAPSHOT_STALE_TTL_SECONDS": "3600",
     }
     lines = ["# ADinsights backend settings (backend/.env)"]
-    lines += [f"{key}={value}" for key, value in settings.items() if value is not None]
+    lines += [f"{key}={value}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
 
 
-class _Layout(Template):
-    """Placeholders spelled @name, because compose's own ${VAR:-default} uses the `$`."""
-
-    delimiter = "@"
-
-
-COMPOSE = _Layout("""\
+COMPOSE = Layout("""\
 # infrastructure/airbyte/docker-compose.yml: the runbook's local Airbyte profile.
 # No proxy and no basic auth: the server and the webapp publish their ports directly.
 name: airbyte
@@ -178,12 +168,12 @@ volumes:
     name: airbyte-local
 """)
 # Blocks shared by several services; filled in before the whole file.
-_DATABASE = _Layout("""
+_DATABASE = Layout("""
       DATABASE_USER: ${AIRBYTE_DB_USER:-airbyte}
       DATABASE_PASSWORD: ${AIRBYTE_DB_PASSWORD:-airbyte}
       DATABASE_URL: jdbc:postgresql://db:5432/${AIRBYTE_DB_NAME:-airbyte}
       AIRBYTE_VERSION: @version""")
-_AFTER_BOOTLOADER = _Layout("""
+_AFTER_BOOTLOADER = Layout("""
       bootloader:
         condition: @condition
       db:
@@ -204,9 +194,16 @@ def compose_text(world: World, server_url: str, webapp_url: str) -> str:
 
 
 def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
-    """Write both files under `root`; returns them as Sandbox.paths entries."""
+    """Write every file under `root`; returns them as Sandbox.paths entries."""
     env_file, compose_file = root / "backend.env", root / "docker-compose.yml"
     env_file.write_text(env_text(world, urls["airbyte_api"]), encoding="utf-8")
     compose = compose_text(world, urls["airbyte_api"], urls["airbyte_ui"])
     compose_file.write_text(compose, encoding="utf-8")
-    return {"env_file": str(env_file), "compose_file": str(compose_file)}
+    task_log = root / "logs" / "celery-tasks.jsonl"
+    task_logs.write(task_log, world, utc_now())
+    return {
+        "env_file": str(env_file),
+        "compose_file": str(compose_file),
+        **deploy_files.write(root, world),
+        "task_log": str(task_log),
+    }

@@ -1,8 +1,11 @@
-"""Conventions of the backend's DRF model views: local-time timestamps and page-number
-pagination, reproduced so that checks parsing them meet what the real backend sends."""
+"""Conventions of the backend's DRF views: local-time timestamps, page-number pagination,
+request parsing and field errors, reproduced so that checks parsing them meet what the
+real backend sends."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlencode
 
@@ -11,6 +14,33 @@ from sandbox.http import Request
 # TIME_ZONE is America/Jamaica, which keeps -05:00 all year (no daylight saving).
 LOCAL_TIME = timezone(timedelta(hours=-5), "America/Jamaica")
 INVALID_PAGE = {"detail": "Invalid page."}
+REQUIRED = ["This field is required."]
+
+
+class ParseError(ValueError):
+    """A body DRF's parsers refuse; `body` is the 400 answer."""
+
+    def __init__(self, body: dict) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+def request_data(request: Request) -> dict:
+    """`request.data` of a JSON or form-encoded POST, as DRF's parsers produce it."""
+    if "application/x-www-form-urlencoded" in request.headers.get("Content-Type", ""):
+        return {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8")).items()}
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError({"detail": f"JSON parse error - {exc}"}) from None
+    if not isinstance(data, dict):
+        raise ParseError({"non_field_errors": ["Invalid data. Expected a dictionary."]})
+    return data
+
+
+def missing_fields(values: Mapping[str, object]) -> dict[str, list[str]]:
+    """Serializer errors for required fields that are absent or blank."""
+    return {name: REQUIRED for name, value in values.items() if not value}
 
 
 def drf_time(moment: datetime | None) -> str | None:

@@ -57,6 +57,34 @@ FAULTS: dict[str, str] = {
     "profile's DSN port refuses); only the containers reach it",
     "engine_down": "the container engine's socket is gone (DOCKER_HOST points at nothing)",
     "airbyte_metadata_missing": "airbyte-db lacks the airbyte_metadata table",
+    "tenancy_list_leak": "first tenant's /api/analytics/campaigns/ also lists a second-tenant "
+    "campaign",
+    "tenancy_ops_leak": "first tenant's /api/ops/sync-health/ also shows the second tenant's "
+    "connection",
+    "tenancy_object_by_id": "first tenant gets another tenant's campaign by id (200, not 404)",
+    "tenancy_manifest_off": "deploy/k8s backend manifest sets ENABLE_TENANCY \"0\"",
+    "tenancy_settings_default_off": "backend/core/settings.py: ENABLE_TENANCY default=False",
+    "task_logs_missing_tenant": "celery.tasks: the first tenant's Airbyte sync-trigger lines "
+    "lack tenant_id",
+    "warehouse_leak": "first tenant's /api/metrics/combined/ serves the second tenant's snapshot",
+    "audit_leak": "first tenant's /api/audit-logs/ includes the second tenant's rows",
+    "audit_filter_ignored": "/api/audit-logs/ ignores ?action= and ?resource_type=",
+    "cache_never_hits": "every unfiltered metrics request rebuilds the snapshot (new timestamp, "
+    "uncached latency)",
+    "cache_bypass_stale": "metrics ?cache=false returns the stored snapshot unchanged",
+    "cache_filter_overwrites": "a filtered metrics request overwrites the stored snapshot and "
+    "its timestamp",
+    "snapshot_warning": "first tenant's snapshot is 90 min old: metrics 503 stale_snapshot",
+    "snapshot_critical": "first tenant's snapshot is 150 min old: metrics 503 stale_snapshot",
+    "snapshot_missing": "first tenant has no snapshot: metrics 503 missing_snapshot",
+    "snapshots_stale_fleet": "every tenant's snapshot is 70 min old: metrics 503 stale_snapshot",
+    "snapshot_task_silent": "task log has no metrics.snapshot.persisted line for the first tenant",
+    "cors_allow_all": "CORS_ALLOW_ALL_ORIGINS=1: any origin is echoed with credentials",
+    "throttle_disabled": "auth and public throttles off: no request is ever answered 429",
+    "auth_garbage_500": "a bearer that is not a JWT gets the 500 server_error envelope, not 401",
+    "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
+    "rls_bypass": "app DB: the application role has BYPASSRLS",
+    "rls_owner_unforced": "app DB: the application role owns accounts_auditlog, RLS not forced",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
@@ -94,6 +122,14 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     # A silent webhook needs jobs that went unreported.
     frozenset({"airbyte_webhook_silent", "airbyte_no_recent_sync"}),
     frozenset({"airbyte_db_empty_schema", "airbyte_metadata_missing"}),
+    # How old each tenant's metrics snapshot is, or whether it exists at all.
+    frozenset(
+        {"snapshot_warning", "snapshot_critical", "snapshot_missing", "snapshots_stale_fleet"}
+    ),
+    # What an unfiltered request with cache=false does: rebuild always, or never.
+    frozenset({"cache_never_hits", "cache_bypass_stale"}),
+    # The version endpoint cannot both answer 429 and never be throttled.
+    frozenset({"throttle_disabled", "version_throttled"}),
 )
 
 

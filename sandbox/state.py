@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
+    from sandbox.cors import CorsPolicy
+    from sandbox.metrics_cache import SnapshotStore
+    from sandbox.throttle import Throttles
+    from sandbox.tokens import TokenPairs
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "sandbox.adinsights.test")
 
@@ -152,7 +156,12 @@ class World:
 
     `tenants` is replaced whole (never mutated) when a job is recorded, so a handler that
     read it once sees one consistent snapshot. `airbyte_only` holds connections Airbyte
-    lists that no tenant's backend knows."""
+    lists that no tenant's backend knows.
+
+    The edge and cache parts (throttle counters, CORS policy, issued token pairs, metrics
+    snapshots) are built from the tenants and faults when not given, so a World made
+    without them still behaves like the backend's defaults. A metrics request with
+    `cache=false` rewrites its tenant's snapshot, as the backend's does."""
 
     tenants: tuple[Tenant, ...]
     faults: frozenset[str]
@@ -163,10 +172,37 @@ class World:
     airbyte_auth: tuple[str, str] | None = None
     webhook_secret: str = ""
     webhook_secret_required: bool = True
+    # None means "the default": __post_init__ fills each in.
+    throttles: Throttles | None = None
+    cors: CorsPolicy | None = None
+    tokens: TokenPairs | None = None
+    snapshots: SnapshotStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        # Imported here: these modules build on this one's types.
+        from sandbox.cors import CorsPolicy
+        from sandbox.metrics_cache import SnapshotStore
+        from sandbox.throttle import DISABLED_FAULT, Throttles
+        from sandbox.tokens import TokenPairs
+
+        if self.throttles is None:
+            self.throttles = Throttles(enabled=DISABLED_FAULT not in self.faults)
+        if self.cors is None:
+            self.cors = CorsPolicy.build(None, None, self.faults)
+        if self.tokens is None:
+            self.tokens = TokenPairs()
+        if self.snapshots is None:
+            self.snapshots = SnapshotStore(self.tenants, self.faults, utc_now())
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)
+
+    def neighbour(self, tenant: Tenant) -> Tenant | None:
+        """The tenant whose rows a leak fault shows the first tenant: the second one. None
+        for every other tenant, and when there is no second tenant to leak from."""
+        first = len(self.tenants) > 1 and tenant.tenant_id == self.tenants[0].tenant_id
+        return self.tenants[1] if first else None
 
     def backend_connection(self, connection_id: str) -> tuple[Tenant, Connection] | None:
         """Find a connection by its Airbyte UUID among the rows the backend stores."""
