@@ -1,7 +1,9 @@
 """Finding one tenant's identifiers in another tenant's responses.
 
 Identifiers are learned from each tenant's own responses, never configured: UUIDs, ad
-account ids (``act_…``), job ids and names, taken from the fields that carry them. A value
+account ids (``act_…``), external and job ids, taken from the fields that carry them.
+Names are left out on purpose: two tenants may both call a connection "Meta sync", so a
+name can never prove whose it is. A value
 seen by only one tenant belongs to it. A value seen by several tenants either leaked or
 is shared by design; it is attributed to the tenant whose responses carry it at the most
 endpoints (the owner sees its campaign in lists, metrics and detail pages, a victim only
@@ -19,7 +21,7 @@ from typing import Any
 
 ID_KEYS = re.compile(
     r"(^|_)(id|tenant|tenant_id|external_id|connection_id|workspace_id|job_id|resource_id|"
-    r"credential_account_id|account_external_id|name)$"
+    r"credential_account_id|account_external_id)$"
 )
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -42,7 +44,7 @@ def is_identifier(key: str, value: Any) -> bool:
     text = str(value)
     if _UUID.match(text) or text.startswith("act_"):
         return True
-    return bool(ID_KEYS.search(key)) and len(text) >= 4 and not text.isspace()
+    return bool(ID_KEYS.search(key)) and len(text) >= 4 and text.isdigit()
 
 
 @dataclass

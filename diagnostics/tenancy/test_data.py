@@ -5,7 +5,7 @@ from fixtures.expect import expect
 
 
 @check("tenancy.warehouse", severity="critical", runbook="tenancy.md#warehouse-adapter",
-       needs=("api", "tenant"))
+       needs=("api", "tenant", "snapshot"))
 def test_own_snapshot(metrics, own_list, tenant, tenant_ids):
     expect("[STATUS]", metrics.outcome, "==", "200", note=metrics.body("reason")
            if metrics.ok and metrics.status != 200 else None)
@@ -24,7 +24,7 @@ def test_own_snapshot(metrics, own_list, tenant, tenant_ids):
 
 
 @check("tenancy.metrics.data", severity="high", runbook="tenancy.md#tenant-metrics-visible",
-       needs=("api", "tenant"), category="missing data")
+       needs=("api", "tenant", "snapshot"), category="missing data")
 def test_tenant_sees_metrics(metrics):
     expect("[STATUS]", metrics.outcome, "==", "200",
            note=metrics.body("detail") if metrics.ok and metrics.status != 200 else None)
