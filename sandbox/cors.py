@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 from sandbox.http import Request, Response, text_response
 
 ALLOW_ALL_FAULT = "cors_allow_all"
+# The frontend moved but nobody updated the allowlist: the real frontend is refused.
+FRONTEND_MISSING_FAULT = "cors_frontend_missing"
+MOVED_FRONTEND = "https://app.moved.invalid"
 DEFAULT_FRONTEND_BASE_URL = "http://localhost:5173"
 # The .env.sample value; the setting itself defaults to empty.
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:5173",)
@@ -46,6 +49,8 @@ class CorsPolicy:
         faults: frozenset[str],
     ) -> CorsPolicy:
         origins = DEFAULT_ALLOWED_ORIGINS if allowed_origins is None else tuple(allowed_origins)
+        if FRONTEND_MISSING_FAULT in faults:
+            origins, frontend_base_url = (), MOVED_FRONTEND
         return cls(
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins if o.strip()),
             frontend_base_url=frontend_base_url or DEFAULT_FRONTEND_BASE_URL,

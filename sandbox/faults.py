@@ -55,6 +55,10 @@ FAULTS: dict[str, str] = {
     "airbyte_db_empty_schema": "airbyte-db's airbyte database has no tables (never migrated)",
     "airbyte_db_port_closed": "airbyte-db is not published where the diagnostics run (the "
     "profile's DSN port refuses); only the containers reach it",
+    "app_db_port_closed": "the application database is not reachable where the diagnostics "
+    "run (the profile's DSN port refuses)",
+    "cors_frontend_missing": "CORS_ALLOWED_ORIGINS is empty and FRONTEND_BASE_URL points "
+    "elsewhere, so the real frontend's origin is refused",
     "engine_down": "the container engine's socket is gone (DOCKER_HOST points at nothing)",
     "airbyte_metadata_missing": "airbyte-db lacks the airbyte_metadata table",
     "tenancy_list_leak": "first tenant's /api/analytics/campaigns/ also lists a second-tenant "
@@ -130,6 +134,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"cache_never_hits", "cache_bypass_stale"}),
     # The version endpoint cannot both answer 429 and never be throttled.
     frozenset({"throttle_disabled", "version_throttled"}),
+    # Allowing every origin and refusing the frontend cannot both be the policy.
+    frozenset({"cors_allow_all", "cors_frontend_missing"}),
 )
 
 

@@ -33,7 +33,7 @@ from sandbox.state import Tenant, World
 if TYPE_CHECKING:
     from sandbox.api import Call
 
-WAREHOUSE_QUERY_DELAY = 0.08  # seconds one uncached warehouse build costs
+WAREHOUSE_QUERY_DELAY = 0.06  # seconds one uncached warehouse build costs
 STALE_TTL_SECONDS = 3600  # METRICS_SNAPSHOT_STALE_TTL_SECONDS
 BEAT_CADENCE = timedelta(minutes=30)  # the metrics-snapshot-sync beat entry
 SEED_AGE = timedelta(minutes=10)
