@@ -56,7 +56,7 @@ def text_response(
 
 
 class RequestLog:
-    """Every (method, path) served, so tests can prove that a check only read."""
+    """Every (method, path?query) served, so tests can prove that a check only read."""
 
     def __init__(self) -> None:
         self.entries: list[tuple[str, str]] = []
@@ -79,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        self.server.log.record(self.command, target.path)
+        query = f"?{target.query}" if target.query else ""
+        self.server.log.record(self.command, target.path + query)
         request = Request(self.command, target.path, target.query, self.headers, body)
         response = self.server.app(request)
         self.send_response(response.status)

@@ -1,0 +1,33 @@
+"""Without --allow-intrusive no burst is sent and nothing is written: the sandbox's own
+request log, written beside the reports, is the proof."""
+
+from __future__ import annotations
+
+BURST_TARGETS = ("/api/token/", "/api/auth/password-reset/", "/api/airbyte/webhook/")
+
+
+def requests(run) -> list[tuple[str, str]]:
+    lines = (run.run_dir / "sandbox-requests.log").read_text().splitlines()
+    return [tuple(line.split(" ", 1)) for line in lines if line]
+
+
+def test_default_run_sends_no_burst_and_no_write(diag_run):
+    run = diag_run("-m", "tenancy or cache or edge or airbyte")
+    sent = requests(run)
+    assert len(sent) > 50  # the log really records the run
+    writes = [(m, p.split("?")[0]) for m, p in sent if m not in ("GET", "OPTIONS", "HEAD")]
+    # sign-in is the one POST a read-only run makes (once per password tenant and
+    # process), plus the Airbyte config API, whose reads are POST-shaped
+    assert {p for _, p in writes} <= {"/api/auth/login/"} | {
+        p for _, p in writes if p.startswith("/api/v1/")}
+    assert [p for _, p in writes if p == "/api/auth/login/"] == ["/api/auth/login/"]
+    assert not [p for _, p in sent if p.split("?")[0] in BURST_TARGETS]
+    assert not [p for _, p in sent if "cache=false" in p]
+    assert run.ids("skipped") >= {"edge.throttle[/api/token/]", "cache.bypass[acme]"}
+
+
+def test_intrusive_run_sends_bounded_bursts(diag_run):
+    run = diag_run("-m", "edge", "--allow-intrusive")
+    sent = requests(run)
+    burst = [p for m, p in sent if m == "POST" and p in BURST_TARGETS + ("/api/auth/login/",)]
+    assert 10 <= len(burst) <= 3 * (10 + 3) + 1
