@@ -35,7 +35,7 @@ DEFAULTS = {
 
 @pytest.fixture
 def settings(diag: Context) -> dict:
-    return {**DEFAULTS, **diag.profile.area("airbyte")}
+    return diag.settings("airbyte", DEFAULTS)
 
 
 def _url_or_skip(diag: Context, key: str) -> None:

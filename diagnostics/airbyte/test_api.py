@@ -1,14 +1,11 @@
 """Airbyte's own API: proxy credentials and ``/api/v1/health``."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
-
-@check("airbyte.api.credentials", severity="critical", runbook="airbyte.md#proxy-credentials",
-       needs=("airbyte_api", "airbyte_auth"), category="credentials")
-def test_proxy_credentials(gate):
-    verdict = gate("airbyte_auth")
-    expect("[AUTHORISED]", verdict.ok, "==", True, note=verdict.reason)
+test_proxy_credentials = upstream_check(
+    "airbyte.api.credentials", "airbyte_auth", "[AUTHORISED]", severity="critical",
+    runbook="airbyte.md#proxy-credentials", category="credentials")
 
 
 @check("airbyte.api.health", severity="critical", runbook="airbyte.md#airbyte-api-health",

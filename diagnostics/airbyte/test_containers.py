@@ -1,16 +1,14 @@
 """The Airbyte containers: bootloader, server, worker and scheduler, as the engine sees them."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
 ENGINE = ("engine",)
 
 
-@check("airbyte.engine.reachable", severity="critical",
-       runbook="airbyte.md#container-engine-unreachable", needs=ENGINE, category="upstream down")
-def test_engine_reachable(gate):
-    verdict = gate("engine")
-    expect("[ENGINE]", verdict.ok, "==", True, note=verdict.reason)
+test_engine_reachable = upstream_check(
+    "airbyte.engine.reachable", "engine", "[ENGINE]", severity="critical",
+    runbook="airbyte.md#container-engine-unreachable")
 
 
 @check("airbyte.containers.bootloader", severity="critical", runbook="airbyte.md#bootloader",

@@ -1,16 +1,14 @@
 """The ``airbyte`` config database: reachable, migrated, with its metadata table."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
 DB_OR_ENGINE = ("airbyte_db|engine",)
 
 
-@check("airbyte.db.reachable", severity="high", runbook="airbyte.md#config-database-reachable",
-       needs=("airbyte_db",), category="upstream down")
-def test_db_reachable(gate):
-    verdict = gate("airbyte_db")
-    expect("[CONNECTED]", verdict.ok, "==", True, note=verdict.reason)
+test_db_reachable = upstream_check(
+    "airbyte.db.reachable", "airbyte_db", "[CONNECTED]", severity="high",
+    runbook="airbyte.md#config-database-reachable")
 
 
 @check("airbyte.db.relations", severity="critical", runbook="airbyte.md#config-database-schema",

@@ -2,15 +2,12 @@
 
 from urllib.parse import urlsplit
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
-
-@check("airbyte.ports.api", severity="critical", runbook="airbyte.md#port-collision",
-       needs=("airbyte_api",), category="upstream down")
-def test_api_port(gate):
-    verdict = gate("airbyte_api")
-    expect("[AIRBYTE ON API PORT]", verdict.ok, "==", True, note=verdict.reason)
+test_api_port = upstream_check(
+    "airbyte.ports.api", "airbyte_api", "[AIRBYTE ON API PORT]", severity="critical",
+    runbook="airbyte.md#port-collision")
 
 
 @check("airbyte.ports.ui", severity="high", runbook="airbyte.md#port-collision")

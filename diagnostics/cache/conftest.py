@@ -19,7 +19,7 @@ DEFAULTS = {"samples": 20, "latency_ratio": 1.5, "warn_minutes": 60, "critical_m
 
 @pytest.fixture
 def cache_settings(diag: Context) -> dict:
-    return {**DEFAULTS, **diag.profile.area("cache")}
+    return diag.settings("cache", DEFAULTS)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ DEFAULTS = {"approved_origin": "http://localhost:5173",
 
 @pytest.fixture
 def edge_settings(diag: Context) -> dict:
-    return {**DEFAULTS, **diag.profile.area("edge")}
+    return diag.settings("edge", DEFAULTS)
 
 
 @pytest.fixture

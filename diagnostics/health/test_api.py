@@ -1,14 +1,11 @@
 """Backend API rows of the Health Checks table, and the gates other checks wait on."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
-
-@check("health.api.reachable", severity="critical", runbook="health.md#api-reachable",
-       needs=("api",), category="upstream down")
-def test_api_reachable(gate):
-    verdict = gate("api")
-    expect("[CONNECTED]", verdict.ok, "==", True, note=verdict.reason)
+test_api_reachable = upstream_check(
+    "health.api.reachable", "api", "[CONNECTED]", severity="critical",
+    runbook="health.md#api-reachable")
 
 
 @check("health.api.health", severity="critical", runbook="health.md#api-health-endpoint",

@@ -1,14 +1,11 @@
 """Superset's own ``/health`` endpoint."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
-
-@check("health.superset.reachable", severity="high", runbook="health.md#superset-reachable",
-       needs=("superset",), category="upstream down")
-def test_superset_reachable(gate):
-    verdict = gate("superset")
-    expect("[CONNECTED]", verdict.ok, "==", True, note=verdict.reason)
+test_superset_reachable = upstream_check(
+    "health.superset.reachable", "superset", "[CONNECTED]", severity="high",
+    runbook="health.md#superset-reachable")
 
 
 @check("health.superset.health", severity="high", runbook="health.md#superset-health",

@@ -1,6 +1,6 @@
 """Row-level security, read from the catalog as the application's own database role."""
 
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
 TENANT_TABLES = """
@@ -18,11 +18,9 @@ order by 1
 ROLE = "select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user"
 
 
-@check("tenancy.db.reachable", severity="high", runbook="tenancy.md#tenant-database-reachable",
-       needs=("app_db",), category="upstream down")
-def test_app_db_reachable(gate):
-    verdict = gate("app_db")
-    expect("[CONNECTED]", verdict.ok, "==", True, note=verdict.reason)
+test_app_db_reachable = upstream_check(
+    "tenancy.db.reachable", "app_db", "[CONNECTED]", severity="high",
+    runbook="tenancy.md#tenant-database-reachable")
 
 
 @check("tenancy.rls.enabled", severity="critical", runbook="tenancy.md#row-level-security",
