@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, superset
 from sandbox.auth import Sessions
+from sandbox.aws import AwsServer, Override
 from sandbox.cors import CorsPolicy
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog
@@ -46,6 +47,13 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
     airbyte_api.service,
     airbyte_ui.service,
 )
+
+
+# The AWS part: overrides answer the calls moto lacks, and seeds put the account into the
+# state the faults ask for, before the request log starts. Areas append their own.
+AWS_PART = "aws"
+AWS_OVERRIDES: tuple[Callable[[World], Override], ...] = ()
+AWS_SEEDS: tuple[Callable[[AwsServer, World], None], ...] = ()
 
 
 class Sandbox(Managed):
@@ -91,6 +99,7 @@ class Sandbox(Managed):
         self._airbyte_db_password = airbyte_db_password or secrets.token_hex(12)
         self._app_db_password = app_db_password or secrets.token_hex(12)
         self._runtime: Runtime | None = None
+        self._aws: AwsServer | None = None
         self._airbyte_auth = airbyte_auth
         self._webhook_secret = webhook_secret
         self._cors = CorsPolicy.build(cors_allowed_origins, frontend_base_url, self.faults)
@@ -119,7 +128,9 @@ class Sandbox(Managed):
                 self._services.append(service)
                 self.urls[service.name] = service.start()
             files = backend_files.write(root, world, self.urls)
-            if self._runtime_parts:
+            if AWS_PART in self._runtime_parts:
+                self._start_aws(world)
+            if self._runtime_parts - {AWS_PART}:
                 self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
                                         self._airbyte_db_password, self._app_db_password)
                 self._runtime.start(world)
@@ -130,6 +141,13 @@ class Sandbox(Managed):
             raise
         self.paths = {"dbt_target": str(target), **files}
         return self
+
+    def _start_aws(self, world: World) -> None:
+        self._aws = AwsServer(self._log, [make(world) for make in AWS_OVERRIDES]).start()
+        for seed in AWS_SEEDS:
+            seed(self._aws, world)
+        self._aws.start_logging()
+        self.urls[AWS_PART] = self._aws.url
 
     def _world(self, dbt_target: Path) -> World:
         tenants = tuple(self.tenants)
@@ -153,6 +171,9 @@ class Sandbox(Managed):
         runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.stop()
+        aws, self._aws = self._aws, None
+        if aws is not None:
+            aws.stop()
         services, self._services = self._services, []
         for service in reversed(services):
             service.stop()
