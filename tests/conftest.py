@@ -7,10 +7,12 @@ and side-effect free; its fixtures only apply to this directory.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
 import re
+import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_FILE = Path(__file__).parent / "fault_matrix.toml"
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+DATA_URI = re.compile(r"base64,([A-Za-z0-9+/=]+)")
 
 
 def fault_matrix() -> dict[str, list[str]]:
@@ -98,3 +102,45 @@ def _clean_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("DIAG_"):
             monkeypatch.delenv(name)
+
+
+def sandbox_secret_envs() -> list[str]:
+    """Every credential the sandbox profile can hold: tokens, passwords, DSN passwords,
+    the webhook secret, API keys, whatever a new area adds under a ``*_env`` key."""
+    from fixtures import profile
+
+    return profile.load("sandbox", None).secret_envs
+
+
+@pytest.fixture
+def canaries(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A distinct, recognisable value planted in every credential of the profile."""
+    planted = {name: f"cnry{secrets.token_hex(8)}" for name in sandbox_secret_envs()}
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    return planted
+
+
+def outputs(run: DiagRun) -> dict[str, str]:
+    """The terminal and every artifact, with the HTML page's base64 extras decoded."""
+    texts = {"terminal": run.output, **{str(p): t for p, t in run.artifacts().items()}}
+    return texts | embedded(texts)
+
+
+def embedded(texts: dict[str, str]) -> dict[str, str]:
+    """The self-contained HTML page base64-encodes its JSON extras: search those too."""
+    found = {}
+    for where, text in texts.items():
+        for n, blob in enumerate(DATA_URI.findall(text)):
+            found[f"{where} (data URI {n})"] = base64.b64decode(blob).decode("utf-8", "replace")
+    return found
+
+
+def leaks(run: DiagRun, values: dict[str, str]) -> list[str]:
+    """Where a planted secret or a JWT shows up; empty when nothing leaked."""
+    found = []
+    for where, text in outputs(run).items():
+        found += [f"{name} in {where}" for name, value in values.items() if value in text]
+        if JWT.search(text):
+            found.append(f"a JWT in {where}")
+    return found

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import fault_matrix
+from conftest import fault_matrix, leaks
 from fixtures import runbooks
 from sandbox import FAULTS
 
@@ -16,9 +16,12 @@ MATRIX = fault_matrix()
 
 
 @pytest.mark.parametrize("fault", sorted(MATRIX))
-def test_fault_fails_exactly_its_checks(diag_run, fault):
+def test_fault_fails_exactly_its_checks(diag_run, canaries, fault):
+    """Also the canary sweep: every credential holds a planted value, and no run of the
+    matrix may show one anywhere (terminal, HTML, JUnit, Allure, summaries, logs)."""
     args = ["--allow-intrusive"] + ([] if fault == "healthy" else ["--sandbox-fault", fault])
     run = diag_run(*args)
+    assert leaks(run, canaries) == []
     failed = run.ids("failed", "error")
     expected = set(MATRIX[fault])
     assert failed == expected, (

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import re
-
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
-DATA_URI = re.compile(r"base64,([A-Za-z0-9+/=]+)")
+from conftest import JWT, embedded
 
 CANARIES = {
     "DIAG_SANDBOX_ACME_PASSWORD": "canary-password-7Qx2Lm",
@@ -36,11 +32,3 @@ def test_no_secret_in_any_output(diag_run, monkeypatch):
     # the credentials really were exercised and masked, not merely absent
     assert redacted > 10
 
-
-def embedded(texts: dict[str, str]) -> dict[str, str]:
-    """The self-contained HTML page base64-encodes its JSON extras: search those too."""
-    found = {}
-    for where, text in texts.items():
-        for n, blob in enumerate(DATA_URI.findall(text)):
-            found[f"{where} (data URI {n})"] = base64.b64decode(blob).decode("utf-8", "replace")
-    return found
