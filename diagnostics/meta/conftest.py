@@ -22,12 +22,9 @@ import pytest
 from diagnostics.health.conftest import endpoint as get_endpoint
 from fixtures.context import Context, _database_gate
 from fixtures.gates import Verdict, register
-from fixtures.plugin import run_state
 from fixtures.probes import files
 from fixtures.probes.db import DbError
 from fixtures.probes.http import Response
-
-from . import validation
 
 DEFAULTS = {
     "app_id": "",
@@ -272,17 +269,3 @@ def authorize_url(oauth_start: Response, meta_env: dict[str, str] | None,
     client_id = env.get("META_APP_ID") or meta_settings["app_id"]
     config_id = env.get("META_LOGIN_CONFIG_ID", "") if env.get(LOGIN_REQUIRED) == "1" else ""
     return AuthorizeUrl(query, client_id, config_id)
-
-
-# -- validation evidence -----------------------------------------------------------------
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """``meta-validation.md`` beside the other reports, written by the controller only."""
-    try:
-        state = run_state(session.config)
-    except RuntimeError:
-        return
-    if state.listing or state.worker or state.run_dir is None:
-        return
-    validation.write(state.run_dir, state.profile, state.verdicts)
