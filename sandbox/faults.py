@@ -107,6 +107,7 @@ FAULTS: dict[str, str] = {
     "and its account sync state last_job_status failed",
     "meta_rate_limit_storm": "first tenant: 30 retryable Meta throttling errors in the last hour",
     "meta_direct_api_broken": "first tenant's /api/meta/insights/ answers 500 server_error",
+    "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",
 }
@@ -158,7 +159,7 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"cors_allow_all", "cors_frontend_missing"}),
     # Every tenant's credential needs reauth: the first tenant cannot also be in another state.
     frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete"}),
-    frozenset({"meta_token_expired", "meta_token_expiring"}),
+    frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
 )
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from sandbox.http import HttpService, Request, RequestLog, Response, json_response
+from sandbox.http import DownService, HttpService, Request, RequestLog, Response, json_response
 
 GRAPH_VERSION = "v24.0"
 # Not a secret: an app id is public (it appears in every OAuth dialog URL).
@@ -38,6 +38,7 @@ SCOPES_INSUFFICIENT = "meta_scopes_insufficient"
 REDIRECT_MISSING = "meta_redirect_missing"
 TOKEN_EXPIRED = "meta_token_expired"
 TOKEN_EXPIRING = "meta_token_expiring"
+GRAPH_DOWN = "meta_graph_down"
 
 # Query parameters that carry a credential; the request log never keeps their values.
 SECRET_PARAMS = ("input_token", "access_token", "client_secret", "fb_exchange_token")
@@ -195,7 +196,9 @@ class MaskedLog:
         self._log.record(method, base + sep + _SECRET_PARAM.sub(r"\1[REDACTED]", query))
 
 
-def service(world, log: RequestLog) -> HttpService:
+def service(world, log: RequestLog) -> HttpService | DownService:
+    if GRAPH_DOWN in world.faults:
+        return DownService("meta_graph")
     accounts = [(t.ad_account_id, f"{t.name.title()} Ads") for t in world.tenants]
     return HttpService("meta_graph", Graph(world.meta, accounts), MaskedLog(log))
 
