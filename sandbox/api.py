@@ -21,6 +21,7 @@ from sandbox import (
     cors,
     health,
     integrations,
+    meta_api,
     metrics,
     metrics_cache,
     throttle,
@@ -224,6 +225,10 @@ ROUTES: dict[str, Route] = {
     "/api/airbyte/connections/<id>/": Route(airbyte_views.connection_detail, auth=True),
     "/api/airbyte/webhook/": Route(webhook.receive, methods=POST),
     "/api/audit-logs/": Route(airbyte_views.audit_logs, auth=True),
+    "/api/integrations/meta/setup/": Route(meta_api.setup, auth=True),
+    "/api/integrations/meta/oauth/start/": Route(meta_api.oauth_start, methods=POST, auth=True),
+    **{f"/api/meta/{name}/": Route(view, auth=True)
+       for name, view in meta_api.DIRECT_VIEWS.items()},
 }
 # Routes with a <name> part, tried after the exact ones (so summary/ is never an id).
 _PATTERNS = [

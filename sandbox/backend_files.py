@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sandbox import deploy_files, task_logs
+from sandbox import deploy_files, meta_graph, task_logs
 from sandbox.deploy_files import Layout, core_settings, shared_settings
 from sandbox.http import HOST, refused_port
 from sandbox.state import World, utc_now
@@ -196,7 +196,8 @@ def compose_text(world: World, server_url: str, webapp_url: str) -> str:
 def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
     """Write every file under `root`; returns them as Sandbox.paths entries."""
     env_file, compose_file = root / "backend.env", root / "docker-compose.yml"
-    env_file.write_text(env_text(world, urls["airbyte_api"]), encoding="utf-8")
+    env = meta_graph.with_meta_env(env_text(world, urls["airbyte_api"]), world.meta)
+    env_file.write_text(env, encoding="utf-8")
     compose = compose_text(world, urls["airbyte_api"], urls["airbyte_ui"])
     compose_file.write_text(compose, encoding="utf-8")
     task_log = root / "logs" / "celery-tasks.jsonl"

@@ -89,6 +89,27 @@ FAULTS: dict[str, str] = {
     "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
     "rls_bypass": "app DB: the application role has BYPASSRLS",
     "rls_owner_unforced": "app DB: the application role owns accounts_auditlog, RLS not forced",
+    "meta_app_id_missing": "META_APP_ID empty: setup meta_app_credentials not ok, OAuth start 503",
+    "meta_app_secret_missing": "META_APP_SECRET empty: setup meta_app_credentials not ok, OAuth "
+    "start 503",
+    "meta_login_config_missing": "META_LOGIN_CONFIG_REQUIRED=1 but META_LOGIN_CONFIG_ID empty: "
+    "OAuth start 503",
+    "meta_scopes_insufficient": "META_OAUTH_SCOPES lacks business_management, and the debugged "
+    "token was granted without it",
+    "meta_redirect_missing": "no META_OAUTH_REDIRECT_URI and FRONTEND_BASE_URL empty: no "
+    "redirect URI, OAuth start 503",
+    "meta_token_expired": "Graph debug_token: the token is_valid false (190/463, expired two "
+    "days ago)",
+    "meta_token_expiring": "Graph debug_token: the token is valid but expires in 3 days",
+    "meta_token_reauth_required": "every tenant's stored Meta credential is reauth_required "
+    "(social status credential_reauth_required)",
+    "meta_account_forbidden": "first tenant: 403 (#200) account errors in integrations_apierrorlog "
+    "and its account sync state last_job_status failed",
+    "meta_rate_limit_storm": "first tenant: 30 retryable Meta throttling errors in the last hour",
+    "meta_direct_api_broken": "first tenant's /api/meta/insights/ answers 500 server_error",
+    "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
+    "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
+    "the configured one",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
@@ -136,6 +157,9 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"throttle_disabled", "version_throttled"}),
     # Allowing every origin and refusing the frontend cannot both be the policy.
     frozenset({"cors_allow_all", "cors_frontend_missing"}),
+    # Every tenant's credential needs reauth: the first tenant cannot also be in another state.
+    frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete"}),
+    frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
 )
 
 

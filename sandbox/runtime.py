@@ -21,6 +21,7 @@ from sandbox.airbyte_db import build_airbyte_db
 from sandbox.airbyte_objects import airbyte_jobs, job_status
 from sandbox.app_db import build_app_db
 from sandbox.engine import EngineUnavailable
+from sandbox.meta_db import build_meta_db
 from sandbox.state import World, stable_id
 
 DATABASE, CONTAINERS = "database", "containers"
@@ -34,6 +35,7 @@ class Runtime:
     parts: Collection[str]
     airbyte_db_password: str
     app_db_password: str
+    meta_ops_db_password: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     dsn: dict[str, str] = field(default_factory=dict)
     _pg: postgres.Postgres | None = None
@@ -60,6 +62,12 @@ class Runtime:
         self._build("app_db", lambda: build_app_db(
             self._pg, owner_password=secrets.token_hex(12), app_password=self.app_db_password,
             faults=self.faults, tenants=db_tenants(world)))
+        if "app_db" in self.dsn:  # the Meta tables live in the application database
+            self._build("meta_ops_db", lambda: build_meta_db(
+                self._pg, ops_password=self.meta_ops_db_password or secrets.token_hex(12),
+                faults=self.faults, world=world))
+        else:
+            self.dsn["meta_ops_db_unavailable"] = self.dsn.get("app_db_unavailable", "")
         return self._pg.port
 
     def _build(self, name: str, build: Callable[[], dict]) -> None:
@@ -74,7 +82,7 @@ class Runtime:
         self.dsn[name] = f"postgresql://{where['user']}@{where['host']}:{port}/{where['dbname']}"
 
     def _unavailable(self, reason: str) -> None:
-        for name in ("airbyte_db", "app_db"):
+        for name in ("airbyte_db", "app_db", "meta_ops_db"):
             self.dsn[f"{name}_unavailable"] = reason
 
     def _start_containers(self, db_port: int | None) -> None:

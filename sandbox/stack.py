@@ -13,13 +13,14 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, superset
+from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, meta_graph, superset
 from sandbox.auth import Sessions
 from sandbox.aws import AwsServer, Override
 from sandbox.cors import CorsPolicy
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog
 from sandbox.lifecycle import Managed
+from sandbox.meta_graph import MetaApp
 from sandbox.runtime import Runtime
 from sandbox.state import (
     Account,
@@ -46,6 +47,7 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
     superset.service,
     airbyte_api.service,
     airbyte_ui.service,
+    meta_graph.service,
 )
 
 
@@ -85,6 +87,9 @@ class Sandbox(Managed):
         cors_allowed_origins: Iterable[str] | None = None,
         frontend_base_url: str | None = None,
         throttle_rates: Mapping[str, str] | None = None,
+        meta_app_secret: str | None = None,
+        meta_token: str | None = None,
+        meta_ops_db_password: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -108,6 +113,10 @@ class Sandbox(Managed):
         self._tempdir: Path | None = None
         self._log = RequestLog()
         self._services: list[Service] = []
+        # The Meta app's secret and the token the diagnostics may debug (meta_graph).
+        self._meta_app_secret = meta_app_secret or secrets.token_hex(16)
+        self._meta_token = meta_token or "EAAB" + secrets.token_urlsafe(24)
+        self._meta_ops_db_password = meta_ops_db_password or secrets.token_hex(12)
 
     @property
     def request_log(self) -> list[tuple[str, str]]:
@@ -132,7 +141,8 @@ class Sandbox(Managed):
                 self._start_aws(world)
             if self._runtime_parts - {AWS_PART}:
                 self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
-                                        self._airbyte_db_password, self._app_db_password)
+                                        self._airbyte_db_password, self._app_db_password,
+                                        meta_ops_db_password=self._meta_ops_db_password)
                 self._runtime.start(world)
                 self.urls.update(self._runtime.urls)
                 self.dsn = dict(self._runtime.dsn)
@@ -164,6 +174,8 @@ class Sandbox(Managed):
             webhook_secret_required=required,
             throttles=Throttles(self._throttle_rates, enabled=DISABLED_FAULT not in self.faults),
             cors=self._cors,
+            meta=MetaApp.build(self.faults, self._meta_app_secret, self._meta_token,
+                               self._cors.frontend_base_url),
         )
 
     def stop(self) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
     from sandbox.cors import CorsPolicy
+    from sandbox.meta_graph import MetaApp
     from sandbox.metrics_cache import SnapshotStore
     from sandbox.throttle import Throttles
     from sandbox.tokens import TokenPairs
@@ -177,6 +178,7 @@ class World:
     cors: CorsPolicy | None = None
     tokens: TokenPairs | None = None
     snapshots: SnapshotStore | None = None
+    meta: MetaApp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +196,11 @@ class World:
             self.tokens = TokenPairs()
         if self.snapshots is None:
             self.snapshots = SnapshotStore(self.tenants, self.faults, utc_now())
+        if self.meta is None:
+            from sandbox.meta_graph import MetaApp
+
+            self.meta = MetaApp.build(self.faults, "sandbox-app-secret", "sandbox-meta-token",
+                                      self.cors.frontend_base_url)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)
@@ -263,6 +270,9 @@ _SOCIAL = {
     "social_reauth_required": "reauth_required",
     "social_complete": "complete",
 }
+
+# Every stored Meta credential was marked reauth_required (the app secret was rotated).
+META_REAUTH_ALL = "meta_token_reauth_required"
 
 
 ORPHAN_FAULT = "airbyte_orphan_connection"
@@ -345,6 +355,8 @@ def _tenant(index: int, account: Account, faults: frozenset[str]) -> Tenant:
     social = "active"
     if index == 0:
         social = next((s for f, s in _SOCIAL.items() if f in faults), social)
+    if META_REAUTH_ALL in faults:
+        social = "reauth_required"
     name = account.name
     specs = [_META_SYNC]
     if index == 0 and ORPHAN_FAULT in faults:

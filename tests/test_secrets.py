@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from conftest import JWT, embedded
 
 CANARIES = {
@@ -10,6 +12,10 @@ CANARIES = {
     "DIAG_SANDBOX_AIRBYTE_PASSWORD": "canary-proxy-3Hn8Zq",
     "DIAG_SANDBOX_WEBHOOK_SECRET": "canary-webhook-5Kd1Wy",
     "DIAG_SANDBOX_AIRBYTE_DB_PASSWORD": "canary-dbpass-8Pj6Xe",
+    "DIAG_SANDBOX_META_APP_SECRET": "canary-metaapp-2Rw7Ns",
+    # '/' and '+' are percent-encoded in a query string, where a plain replace misses them
+    "DIAG_SANDBOX_META_TOKEN": "canary-meta/token+4Fz",
+    "DIAG_SANDBOX_META_OPS_DB_PASSWORD": "canary-opsdb-6Tc3Jm",
 }
 
 
@@ -32,3 +38,24 @@ def test_no_secret_in_any_output(diag_run, monkeypatch):
     # the credentials really were exercised and masked, not merely absent
     assert redacted > 10
 
+
+def test_no_meta_token_or_app_secret_in_any_output(diag_run, monkeypatch):
+    """The Graph token debugger is sent the token and the app secret in its query string;
+    neither may reach a report, the validation evidence or the terminal, also when the
+    token checks fail and show their evidence."""
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    runs = [diag_run("-m", "meta", "--allow-intrusive", "--sandbox-fault", fault)
+            for fault in ("meta_token_expired", "meta_scopes_insufficient")]
+    secrets = [CANARIES[n] for n in ("DIAG_SANDBOX_META_APP_SECRET", "DIAG_SANDBOX_META_TOKEN")]
+    secrets += [quote(s, safe="") for s in secrets]
+    masked = 0
+    for run in runs:
+        assert (run.run_dir / "meta-validation.md").is_file()
+        texts = {"terminal": run.output, **{str(p): t for p, t in run.artifacts().items()}}
+        texts.update(embedded(texts))
+        for where, text in texts.items():
+            for value in secrets:
+                assert value not in text, f"a Meta secret leaked into {where}"
+            masked += text.count("input_token=[REDACTED]")
+    assert masked > 0  # the debug_token call was made, and shown masked

@@ -2,6 +2,7 @@
 
 import pytest
 
+from diagnostics.social import expect_active
 from fixtures.catalog import check
 from fixtures.expect import expect
 
@@ -16,13 +17,7 @@ SOCIAL_STATES = {
 @check("health.social.status", severity="medium", runbook="health.md#social-status",
        needs=("api", "tenant"), states=SOCIAL_STATES)
 def test_social_status(social_status, platform):
-    expect("[STATUS]", social_status.outcome, "==", "200")
-    entries = [p for p in social_status.body("platforms") or [] if p.get("platform") == platform]
-    expect(f"platforms[{platform}]", len(entries), "==", 1)
-    entry = entries[0]
-    reason = entry.get("reason") or {}
-    expect(f"platforms[{platform}].status", entry.get("status"), "==", "active",
-           state=entry.get("status"), note=f"{reason.get('code')}: {reason.get('message')}")
+    expect_active(social_status, platform)
 
 
 @pytest.mark.parametrize("source", ["ga4", "search-console"])
