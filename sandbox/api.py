@@ -21,6 +21,7 @@ from sandbox import (
     cors,
     health,
     integrations,
+    invites,
     metrics,
     metrics_cache,
     throttle,
@@ -171,6 +172,7 @@ def _password_reset(call: Call) -> Response:
         return json_response(400, missing)
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         return json_response(400, {"email": ["Enter a valid email address."]})
+    invites.send_reset(call.world, email)
     return json_response(202, PASSWORD_RESET_SENT)
 
 
@@ -224,6 +226,7 @@ ROUTES: dict[str, Route] = {
     "/api/airbyte/connections/<id>/": Route(airbyte_views.connection_detail, auth=True),
     "/api/airbyte/webhook/": Route(webhook.receive, methods=POST),
     "/api/audit-logs/": Route(airbyte_views.audit_logs, auth=True),
+    "/api/users/invite/": Route(invites.invite, methods=POST, auth=True),
 }
 # Routes with a <name> part, tried after the exact ones (so summary/ is never an id).
 _PATTERNS = [

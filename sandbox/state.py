@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
     from sandbox.cors import CorsPolicy
+    from sandbox.mail import Mailer
     from sandbox.metrics_cache import SnapshotStore
+    from sandbox.ses import SesState
     from sandbox.throttle import Throttles
     from sandbox.tokens import TokenPairs
 
@@ -177,6 +179,8 @@ class World:
     cors: CorsPolicy | None = None
     tokens: TokenPairs | None = None
     snapshots: SnapshotStore | None = None
+    ses: SesState | None = None
+    mail: Mailer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +198,12 @@ class World:
             self.tokens = TokenPairs()
         if self.snapshots is None:
             self.snapshots = SnapshotStore(self.tenants, self.faults, utc_now())
+        if self.ses is None or self.mail is None:
+            from sandbox.mail import Mailer
+            from sandbox.ses import SesState, email_settings
+
+            self.ses = self.ses or SesState.build(self.faults)
+            self.mail = self.mail or Mailer(email_settings(self.faults))
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)
