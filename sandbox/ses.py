@@ -12,15 +12,19 @@ counts it in the send statistics.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from sandbox.aws import REGION, SEED_KEY, AwsServer, Call, Reply
+from sandbox.aws import REGION, SEED_KEY, AwsServer, Call, Override, Reply
+
+if TYPE_CHECKING:
+    from sandbox.state import World
 
 DOMAIN = "adtelligent.net"
 FROM_ADDRESS = f"no-reply@{DOMAIN}"
@@ -85,10 +89,10 @@ def email_settings(faults: frozenset[str]) -> dict[str, str]:
     }
 
 
-def seed(aws: AwsServer, world: Any) -> None:
+def seed(aws: AwsServer, world: World) -> None:
     """Create the identity, MAIL FROM domain and configuration set over HTTP, then put
     moto's identity object into the state SES would report for the faults."""
-    state: SesState = world.ses
+    state = world.ses
     client = aws.client("ses")
     client.verify_domain_identity(Domain=state.domain)
     client.set_identity_mail_from_domain(Identity=state.domain,
@@ -105,9 +109,9 @@ def seed(aws: AwsServer, world: Any) -> None:
     world.mail.bind(aws.url)
 
 
-def override(world: Any):
+def override(world: World) -> Override:
     """Answer the SES calls moto lacks or answers from a fixed value."""
-    state: SesState = world.ses
+    state = world.ses
 
     def answer(call: Call) -> Reply | None:
         if "/ses/aws4_request" not in call.headers.get("authorization", ""):
@@ -154,7 +158,8 @@ def _verification(params: dict[str, list[str]]) -> str:
         if identity is None:
             continue
         status = V1_CASING.get(identity.verification_status, identity.verification_status)
-        token = f"<VerificationToken>{_token()}</VerificationToken>" \
+        stable = hashlib.sha256(name.encode()).hexdigest()[:32]
+        token = f"<VerificationToken>{stable}</VerificationToken>" \
             if identity.identity_type == "DOMAIN" else ""
         entries.append(f"<entry><key>{escape(name)}</key><value><VerificationStatus>{status}"
                        f"</VerificationStatus>{token}</value></entry>")

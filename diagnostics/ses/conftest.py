@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from fixtures import evidence
 from fixtures.context import Context
 from fixtures.probes import files
 from fixtures.probes.aws import AwsError
@@ -137,6 +138,10 @@ def dkim_rows(dkim_v1: dict, identity_v2: SesAnswer, identity: str, lookup,
                      "expected": f"{token}.{zone}".lower(),
                      "cname": [r.lower() for r in answer.records],
                      "dns_error": answer.error})
+    shown = "; ".join(f"{r['token']}: SES {r['ses']}, DNS {', '.join(r['cname']) or r['dns_error']}"
+                      for r in rows) or "SES lists no tokens"
+    evidence.record(evidence.Entry("ses", f"Easy DKIM tokens of {identity}",
+                                   evidence.cap(shown, 1200), {"tokens": rows}))
     return rows
 
 
