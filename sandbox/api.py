@@ -21,6 +21,7 @@ from sandbox import (
     cors,
     health,
     integrations,
+    invites,
     meta_api,
     metrics,
     metrics_cache,
@@ -172,6 +173,7 @@ def _password_reset(call: Call) -> Response:
         return json_response(400, missing)
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         return json_response(400, {"email": ["Enter a valid email address."]})
+    invites.send_reset(call.world, email)
     return json_response(202, PASSWORD_RESET_SENT)
 
 
@@ -229,6 +231,7 @@ ROUTES: dict[str, Route] = {
     "/api/integrations/meta/oauth/start/": Route(meta_api.oauth_start, methods=POST, auth=True),
     **{f"/api/meta/{name}/": Route(view, auth=True)
        for name, view in meta_api.DIRECT_VIEWS.items()},
+    "/api/users/invite/": Route(invites.invite, methods=POST, auth=True),
 }
 # Routes with a <name> part, tried after the exact ones (so summary/ is never an id).
 _PATTERNS = [

@@ -49,6 +49,7 @@ def env_text(world: World, airbyte_url: str) -> str:
         "AIRBYTE_WEBHOOK_SECRET_REQUIRED": "1" if world.webhook_secret_required else "0",
         "AIRBYTE_WEBHOOK_SECRET": world.webhook_secret,
         "AIRBYTE_DEFAULT_WORKSPACE_ID": world.tenants[0].connections[0].workspace_id,
+        **world.mail.settings,  # EMAIL_PROVIDER, EMAIL_FROM_ADDRESS, SES_*, AWS_REGION
     }
     lines = ["# ADinsights backend settings (backend/.env)"]
     lines += [f"{key}={value}" for key, value in settings.items()]

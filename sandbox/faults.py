@@ -110,6 +110,25 @@ FAULTS: dict[str, str] = {
     "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",
+    "ses_api_down": "SES answers 503 ServiceUnavailable to every call (v1 and v2)",
+    "ses_dns_down": "no nameserver answers at the profile's DNS address and port",
+    "ses_identity_pending": "SES domain identity adtelligent.net is Pending, not verified",
+    "ses_dkim_disabled": "Easy DKIM signing is disabled for the domain identity",
+    "ses_dkim_token_failed": "SES reports the identity's Easy DKIM verification Failed (a "
+    "token did not verify); DNS still serves every CNAME",
+    "ses_dkim_cname_missing": "the first DKIM token's <token>._domainkey CNAME is missing "
+    "from DNS",
+    "ses_dmarc_missing": "no _dmarc TXT record for the sending domain",
+    "ses_spf_without_ses": "SPF records (domain and MAIL FROM) lack include:amazonses.com",
+    "ses_account_sandboxed": "the SES account is still in the sandbox "
+    "(ProductionAccessEnabled false)",
+    "ses_sending_disabled": "sending is paused for the SES account (SendingEnabled false)",
+    "ses_from_domain_mismatch": "backend.env EMAIL_FROM_ADDRESS is the default "
+    "no-reply@adinsights.local, outside SES_EXPECTED_FROM_DOMAIN",
+    "ses_configuration_set_missing": "SES_CONFIGURATION_SET names a set that does not exist "
+    "in SES",
+    "ses_smoke_mail_skipped": "backend.env leaves AWS_REGION unset, so the backend skips "
+    "every mail",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.

@@ -13,12 +13,23 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from sandbox import airbyte_api, airbyte_ui, api, audit, backend_files, dbt, meta_graph, superset
+from sandbox import (
+    airbyte_api,
+    airbyte_ui,
+    api,
+    audit,
+    backend_files,
+    dbt,
+    meta_graph,
+    ses,
+    superset,
+)
 from sandbox.auth import Sessions
 from sandbox.aws import AwsServer, Override
 from sandbox.cors import CorsPolicy
+from sandbox.dns import DnsServer, ses_records
 from sandbox.faults import check_faults
-from sandbox.http import RequestLog
+from sandbox.http import RequestLog, refused_port
 from sandbox.lifecycle import Managed
 from sandbox.meta_graph import MetaApp
 from sandbox.runtime import Runtime
@@ -56,6 +67,13 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
 AWS_PART = "aws"
 AWS_OVERRIDES: tuple[Callable[[World], Override], ...] = ()
 AWS_SEEDS: tuple[Callable[[AwsServer, World], None], ...] = ()
+AWS_OVERRIDES += (ses.override,)
+AWS_SEEDS += (ses.seed,)
+
+# The DNS part: a nameserver on loopback for the sending domain's mail records, handed to
+# the profile as {sandbox.dns_host} and {sandbox.dns_port}.
+DNS_PART = "dns"
+DNS_DOWN_FAULT = "ses_dns_down"
 
 
 class Sandbox(Managed):
@@ -105,6 +123,7 @@ class Sandbox(Managed):
         self._app_db_password = app_db_password or secrets.token_hex(12)
         self._runtime: Runtime | None = None
         self._aws: AwsServer | None = None
+        self._dns: DnsServer | None = None
         self._airbyte_auth = airbyte_auth
         self._webhook_secret = webhook_secret
         self._cors = CorsPolicy.build(cors_allowed_origins, frontend_base_url, self.faults)
@@ -139,7 +158,9 @@ class Sandbox(Managed):
             files = backend_files.write(root, world, self.urls)
             if AWS_PART in self._runtime_parts:
                 self._start_aws(world)
-            if self._runtime_parts - {AWS_PART}:
+            if DNS_PART in self._runtime_parts:
+                self._start_dns(world)
+            if self._runtime_parts - {AWS_PART, DNS_PART}:
                 self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
                                         self._airbyte_db_password, self._app_db_password,
                                         meta_ops_db_password=self._meta_ops_db_password)
@@ -158,6 +179,15 @@ class Sandbox(Managed):
             seed(self._aws, world)
         self._aws.start_logging()
         self.urls[AWS_PART] = self._aws.url
+
+    def _start_dns(self, world: World) -> None:
+        """Started after SES is seeded: the DKIM CNAMEs carry SES's tokens."""
+        self.urls["dns_host"] = "127.0.0.1"
+        if DNS_DOWN_FAULT in self.faults:
+            self.urls["dns_port"] = str(refused_port())
+            return
+        self._dns = DnsServer(ses_records(world.ses, self.faults), self._log).start()
+        self.urls["dns_port"] = str(self._dns.port)
 
     def _world(self, dbt_target: Path) -> World:
         tenants = tuple(self.tenants)
@@ -186,6 +216,9 @@ class Sandbox(Managed):
         aws, self._aws = self._aws, None
         if aws is not None:
             aws.stop()
+        dns, self._dns = self._dns, None
+        if dns is not None:
+            dns.stop()
         services, self._services = self._services, []
         for service in reversed(services):
             service.stop()

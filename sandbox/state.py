@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
     from sandbox.cors import CorsPolicy
+    from sandbox.mail import Mailer
     from sandbox.meta_graph import MetaApp
     from sandbox.metrics_cache import SnapshotStore
+    from sandbox.ses import SesState
     from sandbox.throttle import Throttles
     from sandbox.tokens import TokenPairs
 
@@ -179,6 +181,8 @@ class World:
     tokens: TokenPairs | None = None
     snapshots: SnapshotStore | None = None
     meta: MetaApp | None = None
+    ses: SesState | None = None
+    mail: Mailer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -201,6 +205,12 @@ class World:
 
             self.meta = MetaApp.build(self.faults, "sandbox-app-secret", "sandbox-meta-token",
                                       self.cors.frontend_base_url)
+        if self.ses is None or self.mail is None:
+            from sandbox.mail import Mailer
+            from sandbox.ses import SesState, email_settings
+
+            self.ses = self.ses or SesState.build(self.faults)
+            self.mail = self.mail or Mailer(email_settings(self.faults))
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)

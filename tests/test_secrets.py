@@ -59,3 +59,26 @@ def test_no_meta_token_or_app_secret_in_any_output(diag_run, monkeypatch):
                 assert value not in text, f"a Meta secret leaked into {where}"
             masked += text.count("input_token=[REDACTED]")
     assert masked > 0  # the debug_token call was made, and shown masked
+
+
+AWS_CANARIES = {
+    "DIAG_SANDBOX_AWS_ACCESS_KEY_ID": "AKIACANARY7SES4KEY2X",
+    "DIAG_SANDBOX_AWS_SECRET_ACCESS_KEY": "canary-aws-secret-6Tm3Jw/Qp8Zr+Lx1Vb",
+}
+
+
+def test_no_aws_key_in_any_output(diag_run, monkeypatch):
+    """The AWS keys sign every SES call of the run; none may surface anywhere."""
+    for name, value in AWS_CANARIES.items():
+        monkeypatch.setenv(name, value)
+    runs = [diag_run("-m", "ses", "--allow-intrusive", *fault)
+            for fault in ((), ("--sandbox-fault", "ses_api_down"),
+                          ("--sandbox-fault", "ses_configuration_set_missing"))]
+    assert runs[0].result.ret == 0 and runs[1].result.ret == runs[2].result.ret == 1
+    for run in runs:
+        texts = {"terminal": run.output, **{str(p): t for p, t in run.artifacts().items()}}
+        texts.update(embedded(texts))
+        for where, text in texts.items():
+            for value in AWS_CANARIES.values():
+                assert value not in text, f"an AWS key leaked into {where}"
+                assert value.split("/")[0] not in text, f"part of an AWS key in {where}"
