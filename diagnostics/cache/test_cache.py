@@ -1,6 +1,6 @@
 """Cache verification: warm hits, bypass, filtered requests and the latency they buy."""
 
-import math
+import statistics
 
 import pytest
 
@@ -40,9 +40,6 @@ def test_filters_leave_snapshot(combined, cache_settings):
     expect("stored snapshot_generated_at after filtered calls", after, "==", before)
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 @check("cache.latency", severity="medium", runbook="cache.md#cached-latency", needs=SERVED)
@@ -54,8 +51,10 @@ def test_cached_is_faster(combined, cache_settings):
     for day in range(1, int(cache_settings["samples"]) + 1):
         cached.append(timed(combined)[0])
         uncached.append(timed(lambda day=day: combined(start_date=f"2024-08-{day:02d}"))[0])
-    ratio = p95(uncached) / max(p95(cached), 0.001)
-    expect("p95 uncached / p95 cached", round(ratio, 2), ">=", cache_settings["latency_ratio"],
+    # Medians, not p95: one scheduler hiccup on a loaded runner must not decide the verdict.
+    ratio = statistics.median(uncached) / max(statistics.median(cached), 0.001)
+    expect("median uncached / median cached", round(ratio, 2), ">=",
+           cache_settings["latency_ratio"],
            note=f"cached ms {[round(v, 1) for v in cached]}; "
                 f"uncached ms {[round(v, 1) for v in uncached]}")
 
