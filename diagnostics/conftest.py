@@ -18,7 +18,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Checks that take ``tenant`` run once per test tenant named in the profile."""
     if "tenant" in metafunc.fixturenames:
         profile = run_state(metafunc.config).profile
-        metafunc.parametrize("tenant", [t.name for t in profile.tenants])
+        names = [t.name for t in profile.tenants]
+        sample = getattr(metafunc.function, "tenant_sample", None)
+        if sample is not None:
+            names = names[:int(profile.area(sample[0]).get(sample[1], sample[2]))]
+        metafunc.parametrize("tenant", names)
+
+
+def sampled(area: str, key: str, default: int):
+    """A fleet-wide property measured on the first N tenants (``[area] key``), not on
+    every tenant: a latency sample of 40 calls per tenant would dominate a 1,000-tenant run."""
+
+    def mark(fn):
+        fn.tenant_sample = (area, key, default)
+        return fn
+
+    return mark
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from fixtures.catalog import check
 from fixtures.expect import expect
 
+from ..conftest import sampled
 from .conftest import stamp, timed
 
 NEEDS = ("api", "tenant")
@@ -42,6 +43,7 @@ def test_filters_leave_snapshot(combined, cache_settings):
 
 
 
+@sampled("cache", "latency_tenants", 2)
 @check("cache.latency", severity="medium", runbook="cache.md#cached-latency", needs=SERVED)
 def test_cached_is_faster(combined, cache_settings):
     combined()  # warm it
