@@ -1,9 +1,11 @@
-"""Time to verdict when the API and Superset are down: refusing, and blackholed.
+"""(b) Time to verdict when every upstream is down, refusing and blackholed.
 
-A refusing port fails at once; a blackholed one (it accepts the connection, then never
-answers) costs one read timeout per process, after which every dependent check is
-blocked instantly. Prints medians of whole-process wall time next to the profile's
-timeouts, so the "probe timeout plus 2 s" budget can be read off directly.
+Every URL, DSN, container socket, AWS endpoint and nameserver of the sandbox profile is
+aimed at one dead loopback port. A refusing port fails at once; a blackholed one (a
+listener that never accepts, a UDP socket that never answers) costs one bounded wait per
+upstream gate, after which every dependent check is blocked instantly. Run with the
+profile's 2 and with 200 extra tenants, to show the wait does not grow with the number
+of checks.
 
     python bench/upstream_down.py [--runs 3]
 """
@@ -11,28 +13,19 @@ timeouts, so the "probe timeout plus 2 s" budget can be read off directly.
 from __future__ import annotations
 
 import argparse
-import os
+import re
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PROFILE = """name = "{name}"
-[urls]
-api = "http://127.0.0.1:{api}"
-superset = "http://127.0.0.1:{superset}"
-[timeouts]
-connect = 1.0
-read = 2.0
-total = 3.0
-[[tenants]]
-name = "a"
-token_env = "DIAG_BENCH_TOKEN"
-"""
+from common import ROOT, run_suite
+
+sys.path.insert(0, str(ROOT))
+from sandbox.aimed import aimed_profile  # noqa: E402
+
+TIMEOUTS = (1.0, 2.0, 3.0)
 
 
 def refusing_port() -> int:
@@ -41,23 +34,14 @@ def refusing_port() -> int:
         return sock.getsockname()[1]
 
 
-def blackhole() -> socket.socket:
-    """A listener that never accepts: the kernel completes the handshake, nobody answers."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    return sock
-
-
-def run(profile: Path) -> tuple[float, str]:
-    env = dict(os.environ, DIAG_BENCH_TOKEN="bench-token")
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-m", "health", "--no-reports",
-         f"--target-file={profile}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )
-    return time.perf_counter() - started, done.stdout.strip().splitlines()[-1]
+def blackhole() -> tuple[int, list[socket.socket]]:
+    """TCP that never accepts and UDP that never reads, on the same port number."""
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(0)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", tcp.getsockname()[1]))
+    return tcp.getsockname()[1], [tcp, udp]
 
 
 def main() -> None:
@@ -65,23 +49,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp())
-    holes = [blackhole(), blackhole()]
-    cases = {
-        "refusing": (refusing_port(), refusing_port()),
-        "blackholed": tuple(h.getsockname()[1] for h in holes),
-    }
-    print(f"health suite with API and Superset down; timeouts connect 1 s, read 2 s, "
-          f"total 3 s; medians over {args.runs} runs")
-    for name, (api, superset) in cases.items():
-        profile = workdir / f"{name}.toml"
-        profile.write_text(PROFILE.format(name=name, api=api, superset=superset))
-        walls, last = [], ""
-        for _ in range(args.runs):
-            wall, last = run(profile)
-            walls.append(wall)
-        print(f"  {name:10}: {statistics.median(walls):.2f} s wall  ({last})")
-    for hole in holes:
-        hole.close()
+    port, held = blackhole()
+    cases = {"refusing": refusing_port(), "blackholed": port}
+    print(f"whole suite with every upstream down; timeouts connect {TIMEOUTS[0]:g} s, read "
+          f"{TIMEOUTS[1]:g} s, total {TIMEOUTS[2]:g} s; medians over {args.runs} runs")
+    for name, dead in cases.items():
+        for extra in (0, 200):
+            text = aimed_profile(f"http://127.0.0.1:{dead}", dead, name=name,
+                                 timeouts=TIMEOUTS, extra_tenants=extra)
+            profile = workdir / f"{name}-{extra}.toml"
+            profile.write_text(text)
+            env = {n: "bench-secret" for n in re.findall(r'_env = "(\w+)"', text)}
+            runs = [run_suite("--no-reports", f"--target-file={profile}", env=env)
+                    for _ in range(args.runs)]
+            wall = statistics.median(r.wall for r in runs)
+            session = statistics.median(r.session for r in runs)
+            print(f"  {name:10} {2 + extra:4} tenants: {wall:.2f} s wall, {session:.2f} s in "
+                  f"session  ({runs[-1].last_line})")
+    for sock in held:
+        sock.close()
 
 
 if __name__ == "__main__":

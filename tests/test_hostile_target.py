@@ -3,44 +3,24 @@ one-line reason inside its bound, with capped evidence and no INTERNALERROR."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from sandbox.aimed import aimed_profile
 from sandbox.hostile import MODES, HostileServer
 
 TOTAL_TIMEOUT = 2.0
-TIMEOUTS = f"[timeouts]\nconnect = 1.0\nread = 1.0\ntotal = {TOTAL_TIMEOUT}\n"
-PLACEHOLDER = re.compile(r'"\{sandbox\.[a-z_]+\}"')
-
-
-def hostile_profile(url: str) -> str:
-    """The sandbox profile with every URL pointed at the hostile server, every other
-    address left empty, and nothing embedded."""
-    out, table = [], ""
-    for line in (ROOT / "targets" / "sandbox.toml").read_text().splitlines():
-        stripped = line.strip()
-        if stripped.startswith("["):
-            table = stripped.strip("[]")
-        if table == "timeouts" or stripped.startswith("embedded") or (
-                not table and stripped.startswith("name =")):
-            continue
-        if PLACEHOLDER.search(line):
-            aimed = table == "urls" or stripped.startswith("endpoint_url")
-            line = PLACEHOLDER.sub(f'"{url}"' if aimed else '""', line)
-        out.append(line)
-    return 'name = "hostile"\n' + "\n".join(line for line in out if line != "[timeouts]") \
-        + "\n" + TIMEOUTS
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_every_check_survives_a_hostile_target(diag_run, profile_file, canaries, mode):
     with HostileServer(mode) as server:
         url = server.url.replace("http://", "https://") if mode == "plain_http" else server.url
-        target = profile_file(hostile_profile(url))
+        port = int(server.url.rsplit(":", 1)[1])
+        target = profile_file(aimed_profile(url, port, name="hostile",
+                                            timeouts=(1.0, 1.0, TOTAL_TIMEOUT)))
         run = diag_run(f"--target-file={target}", "-m", "not intrusive")
     output = run.output
     assert "INTERNALERROR" not in output and "Traceback" not in output
