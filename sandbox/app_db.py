@@ -38,6 +38,9 @@ DISABLED_TABLE = "analytics_campaign"
 UNFORCED_TABLE = "accounts_auditlog"
 
 PERFORMANCE_DAYS = 7
+# How long the deployment has been live: longer than the audit retention window, so the
+# oldest audit rows must sit at the window's old edge.
+LIVE_FOR = timedelta(days=800)
 
 _TENANT = "tenant_id uuid NOT NULL REFERENCES accounts_tenant,"
 # In creation order, so every foreign key points at a table that already exists.
@@ -158,7 +161,8 @@ def _tenant_rows(tenant: dict[str, Any], now: datetime) -> Iterator[tuple[str, d
     snapshot built from it, and its audit trail."""
     tenant_id, user_id = tenant["tenant_id"], tenant["user_id"]
     scoped = {"tenant_id": tenant_id}
-    yield "accounts_tenant", {"id": tenant_id, "name": tenant["name"], "created_at": now}
+    yield "accounts_tenant", {"id": tenant_id, "name": tenant["name"],
+                              "created_at": now - LIVE_FOR}
     email = tenant.get("email") or f"admin@{tenant['name']}.test"
     yield "accounts_user", {"id": user_id, **scoped, "email": email}
     totals = {"impressions": 0, "clicks": 0, "spend": 0.0, "conversions": 0}

@@ -129,6 +129,31 @@ FAULTS: dict[str, str] = {
     "in SES",
     "ses_smoke_mail_skipped": "backend.env leaves AWS_REGION unset, so the backend skips "
     "every mail",
+    "dr_backup_stale": "the newest voucher backup in S3 is 50 h old (past the 24 h RPO)",
+    "dr_backup_failed": "backup.log: pg_dump lost its connection; the backup FAILED, with no "
+    "upload",
+    "dr_backup_slow": "backup.log: the storage sync took 11 minutes (budget 5)",
+    "dr_rowcount_mismatch": "the restore has 3 rows fewer in station_redeems (rowcount.csv "
+    "and live)",
+    "dr_restore_missing_table": "campaign_sends is missing from the restored database",
+    "dr_column_drift": "restored vouchers.value_cents is bigint, not integer",
+    "dr_primary_port_closed": "the voucher primary database refuses connections where the "
+    "diagnostics run",
+    "dr_restored_port_closed": "the restored voucher database refuses connections (the "
+    "restore never came up)",
+    "dr_manifest_401": "the snapshot manifest answers 401: the access token has expired",
+    "dr_tabletop_overdue": "the newest DR tabletop report is 200 days old",
+    "dr_templates_missing": "docs/incidents/templates/ does not exist",
+    "dr_audit_over_retention": "accounts_auditlog holds rows 400 to 500 days old (the nightly "
+    "deletion stopped)",
+    "dr_audit_under_retention": "accounts_auditlog keeps only 30 days (the deletion ran with "
+    "INTERVAL '30 days')",
+    "dr_export_missing": "the audit archive lacks the export of 3 days ago",
+    "dr_bucket_unencrypted": "the audit archive bucket has no default encryption and accepts "
+    "unencrypted uploads",
+    "dr_bucket_public": "the audit archive bucket policy allows anonymous reads, with no "
+    "public access block",
+    "dr_s3_down": "S3 answers 503 ServiceUnavailable to every call",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
@@ -179,6 +204,10 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     # Every tenant's credential needs reauth: the first tenant cannot also be in another state.
     frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete"}),
     frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
+    # What the one backup run did: fail, or finish slowly.
+    frozenset({"dr_backup_failed", "dr_backup_slow"}),
+    # How far back the audit trail reaches: too far, or not far enough.
+    frozenset({"dr_audit_over_retention", "dr_audit_under_retention"}),
 )
 
 

@@ -20,12 +20,14 @@ from sandbox import containers, postgres
 from sandbox.airbyte_db import build_airbyte_db
 from sandbox.airbyte_objects import airbyte_jobs, job_status
 from sandbox.app_db import build_app_db
+from sandbox.dr_db import build_audit_history, build_voucher_dbs
 from sandbox.engine import EngineUnavailable
 from sandbox.meta_db import build_meta_db
 from sandbox.state import World, stable_id
 
-DATABASE, CONTAINERS = "database", "containers"
-PARTS = (DATABASE, CONTAINERS)
+DATABASE, CONTAINERS, DR = "database", "containers", "dr"
+PARTS = (DATABASE, CONTAINERS, DR)
+DATABASES = ("airbyte_db", "app_db", "meta_ops_db", "audit_db", "dr_primary", "dr_restored")
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Runtime:
     airbyte_db_password: str
     app_db_password: str
     meta_ops_db_password: str = ""
+    dr_db_password: str = ""
+    audit_db_password: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     dsn: dict[str, str] = field(default_factory=dict)
     _pg: postgres.Postgres | None = None
@@ -68,21 +72,39 @@ class Runtime:
                 faults=self.faults, world=world))
         else:
             self.dsn["meta_ops_db_unavailable"] = self.dsn.get("app_db_unavailable", "")
+        if DR in self.parts:
+            self._build_dr()
         return self._pg.port
 
+    def _build_dr(self) -> None:
+        if "app_db" in self.dsn:  # the audit history lives in the application database
+            self._build("audit_db", lambda: build_audit_history(
+                self._pg, password=self.audit_db_password or secrets.token_hex(12),
+                faults=self.faults))
+        else:
+            self.dsn["audit_db_unavailable"] = self.dsn.get("app_db_unavailable", "")
+        self._build_all(("dr_primary", "dr_restored"), lambda: build_voucher_dbs(
+            self._pg, password=self.dr_db_password or secrets.token_hex(12), faults=self.faults))
+
     def _build(self, name: str, build: Callable[[], dict]) -> None:
+        self._build_all((name,), lambda: {name: build()})
+
+    def _build_all(self, names: tuple[str, ...], build: Callable[[], dict]) -> None:
         """Each database has its own roles, so one failing to build does not take the
         other's checks down."""
         try:
-            where = build()
+            built = build()
         except Exception as exc:  # noqa: BLE001 - reported through the profile instead
-            self.dsn[f"{name}_unavailable"] = f"the sandbox's {name} failed to build ({exc})"
+            for name in names:
+                self.dsn[f"{name}_unavailable"] = f"the sandbox's {name} failed to build ({exc})"
             return
-        port = _closed_port() if f"{name}_port_closed" in self.faults else where["port"]
-        self.dsn[name] = f"postgresql://{where['user']}@{where['host']}:{port}/{where['dbname']}"
+        for name, where in built.items():
+            port = _closed_port() if f"{name}_port_closed" in self.faults else where["port"]
+            self.dsn[name] = (f"postgresql://{where['user']}@{where['host']}:{port}/"
+                              f"{where['dbname']}")
 
     def _unavailable(self, reason: str) -> None:
-        for name in ("airbyte_db", "app_db", "meta_ops_db"):
+        for name in DATABASES:
             self.dsn[f"{name}_unavailable"] = reason
 
     def _start_containers(self, db_port: int | None) -> None:

@@ -20,6 +20,7 @@ from sandbox import (
     audit,
     backend_files,
     dbt,
+    dr,
     meta_graph,
     ses,
     superset,
@@ -28,6 +29,7 @@ from sandbox.auth import Sessions
 from sandbox.aws import AwsServer, Override
 from sandbox.cors import CorsPolicy
 from sandbox.dns import DnsServer, ses_records
+from sandbox.dr import DrState
 from sandbox.faults import check_faults
 from sandbox.http import RequestLog, refused_port
 from sandbox.lifecycle import Managed
@@ -59,6 +61,7 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
     airbyte_api.service,
     airbyte_ui.service,
     meta_graph.service,
+    dr.manifest_service,
 )
 
 
@@ -67,8 +70,8 @@ SERVICES: tuple[Callable[[World, RequestLog], Service], ...] = (
 AWS_PART = "aws"
 AWS_OVERRIDES: tuple[Callable[[World], Override], ...] = ()
 AWS_SEEDS: tuple[Callable[[AwsServer, World], None], ...] = ()
-AWS_OVERRIDES += (ses.override,)
-AWS_SEEDS += (ses.seed,)
+AWS_OVERRIDES += (ses.override, dr.override)
+AWS_SEEDS += (ses.seed, dr.seed)
 
 # The DNS part: a nameserver on loopback for the sending domain's mail records, handed to
 # the profile as {sandbox.dns_host} and {sandbox.dns_port}.
@@ -108,6 +111,9 @@ class Sandbox(Managed):
         meta_app_secret: str | None = None,
         meta_token: str | None = None,
         meta_ops_db_password: str | None = None,
+        dr_db_password: str | None = None,
+        audit_db_password: str | None = None,
+        dr_manifest_token: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -136,6 +142,10 @@ class Sandbox(Managed):
         self._meta_app_secret = meta_app_secret or secrets.token_hex(16)
         self._meta_token = meta_token or "EAAB" + secrets.token_urlsafe(24)
         self._meta_ops_db_password = meta_ops_db_password or secrets.token_hex(12)
+        # The DR reader roles' passwords, and the snapshot manifest's access token.
+        self._dr_db_password = dr_db_password or secrets.token_hex(12)
+        self._audit_db_password = audit_db_password or secrets.token_hex(12)
+        self._dr_manifest_token = dr_manifest_token or secrets.token_urlsafe(24)
 
     @property
     def request_log(self) -> list[tuple[str, str]]:
@@ -156,6 +166,7 @@ class Sandbox(Managed):
                 self._services.append(service)
                 self.urls[service.name] = service.start()
             files = backend_files.write(root, world, self.urls)
+            files.update(dr.write_files(root, world.dr))
             if AWS_PART in self._runtime_parts:
                 self._start_aws(world)
             if DNS_PART in self._runtime_parts:
@@ -163,7 +174,9 @@ class Sandbox(Managed):
             if self._runtime_parts - {AWS_PART, DNS_PART}:
                 self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
                                         self._airbyte_db_password, self._app_db_password,
-                                        meta_ops_db_password=self._meta_ops_db_password)
+                                        meta_ops_db_password=self._meta_ops_db_password,
+                                        dr_db_password=self._dr_db_password,
+                                        audit_db_password=self._audit_db_password)
                 self._runtime.start(world)
                 self.urls.update(self._runtime.urls)
                 self.dsn = dict(self._runtime.dsn)
@@ -206,6 +219,7 @@ class Sandbox(Managed):
             cors=self._cors,
             meta=MetaApp.build(self.faults, self._meta_app_secret, self._meta_token,
                                self._cors.frontend_base_url),
+            dr=DrState.build(self.faults, self._dr_manifest_token, utc_now()),
         )
 
     def stop(self) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sandbox.audit import AuditLog
     from sandbox.auth import Sessions
     from sandbox.cors import CorsPolicy
+    from sandbox.dr import DrState
     from sandbox.mail import Mailer
     from sandbox.meta_graph import MetaApp
     from sandbox.metrics_cache import SnapshotStore
@@ -183,6 +184,7 @@ class World:
     meta: MetaApp | None = None
     ses: SesState | None = None
     mail: Mailer | None = None
+    dr: DrState | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +213,10 @@ class World:
 
             self.ses = self.ses or SesState.build(self.faults)
             self.mail = self.mail or Mailer(email_settings(self.faults))
+        if self.dr is None:
+            from sandbox.dr import DrState
+
+            self.dr = DrState.build(self.faults, "sandbox-manifest-token", utc_now())
 
     def tenant(self, tenant_id: str) -> Tenant | None:
         return next((t for t in self.tenants if t.tenant_id == tenant_id), None)

@@ -1,0 +1,1 @@
+"""Disaster recovery: backups, restore parity, the tabletop, audit retention and archival."""
