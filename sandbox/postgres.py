@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -54,7 +55,12 @@ SERVER_SETTINGS = {
     "full_page_writes": "off",
     "synchronous_commit": "off",
     "log_min_error_statement": "panic",
+    # Who ran each logged statement: the query log shows what the diagnostics' roles sent.
+    "log_line_prefix": "%m [%u] ",
 }
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \S+ \S+ \[([^\]]*)\] (\w+):  (.*)$")
+# Simple queries log as "statement: ...", extended-protocol ones as "execute <name>: ...".
+_STATEMENT = re.compile(r"^(?:statement|execute [^:]*): ")
 
 
 def _bindir() -> Path | None:
@@ -358,6 +364,49 @@ class Postgres(Managed):
         )
         with self.superuser() as conn:
             conn.execute(statement)
+        if login:
+            self.log_statements(name)
+
+    def log_statements(self, role: str) -> None:
+        """Log every statement ``role`` sends (its own sessions only: the superuser's setup,
+        passwords included, is never logged)."""
+        with self.superuser() as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} SET log_statement = 'all'").format(
+                sql.Identifier(role)))
+
+    def log_mark(self) -> int:
+        """Where the server log ends now: ``statements(since=...)`` reads after it."""
+        instance = self._require()
+        path = instance.root / "server.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def statements(self, since: int = 0) -> list[tuple[str, str]]:
+        """(role, statement) for each statement logged after ``since``, one line each."""
+        instance = self._instance
+        if instance is None:
+            return []
+        path = instance.root / "server.log"
+        try:
+            with path.open("rb") as log:
+                log.seek(since)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        found: list[list[str]] = []
+        current: list[str] | None = None
+        for line in text.splitlines():
+            match = _LOG_LINE.match(line)
+            if match is None:  # a statement's next line has no prefix
+                if current is not None and line.strip():
+                    current[1] = f"{current[1]} {line.strip()}".strip()
+                continue
+            current = None
+            role, level, message = match.groups()
+            head = _STATEMENT.match(message) if level == "LOG" else None
+            if head:
+                current = [role, message[head.end():].strip()]
+                found.append(current)
+        return [(role, statement) for role, statement in found]
 
     def create_database(self, name: str, owner: str) -> None:
         statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(

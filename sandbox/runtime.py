@@ -44,11 +44,18 @@ class Runtime:
     dsn: dict[str, str] = field(default_factory=dict)
     _pg: postgres.Postgres | None = None
     _engine: containers.AirbyteService | None = None
+    _log_mark: int = 0
 
     def start(self, world: World) -> None:
         db_port = self._start_database(world) if DATABASE in self.parts else None
         if CONTAINERS in self.parts:
             self._start_containers(db_port)
+        if self._pg is not None:
+            self._log_mark = self._pg.log_mark()
+
+    def statements(self) -> list[tuple[str, str]]:
+        """What the sandbox's database roles sent since the runtime was up."""
+        return self._pg.statements(self._log_mark) if self._pg is not None else []
 
     def _start_database(self, world: World) -> int | None:
         ok, reason = postgres.available()

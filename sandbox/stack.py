@@ -151,6 +151,12 @@ class Sandbox(Managed):
     def request_log(self) -> list[tuple[str, str]]:
         return self._log.entries
 
+    @property
+    def query_log(self) -> list[tuple[str, str]]:
+        """(role, statement) the databases received after boot: the proof, beside the
+        request log, that a run stayed read-only."""
+        return self._runtime.statements() if self._runtime is not None else []
+
     def start(self) -> Sandbox:
         if self._services:
             raise RuntimeError("sandbox already started")

@@ -235,3 +235,23 @@ def test_conflicting_faults_are_refused(tmp_path: Path) -> None:
             faults={EMPTY_SCHEMA, METADATA_MISSING},
             connections=[],
         )
+
+
+def test_query_log_shows_each_role_statement_but_never_setup(tmp_path: Path) -> None:
+    """The read-only proof reads this log: a write by a role must show up in it, and the
+    superuser's setup (role passwords included) must not."""
+    password = f"pw-{secrets.token_hex(6)}"
+    with Postgres(tmp_path) as pg:
+        pg.create_role("writer", password)
+        pg.create_database("logged", owner="writer")
+        mark = pg.log_mark()
+        dsn = pg.dsn("logged", "writer", password)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE TABLE t (n int)")
+            conn.execute("INSERT INTO t VALUES (%s)", (1,))
+            conn.execute("select n\nfrom t")
+        statements = pg.statements(mark)
+    assert ("writer", "CREATE TABLE t (n int)") in statements
+    assert ("writer", "INSERT INTO t VALUES ($1)") in statements
+    assert ("writer", "select n from t") in statements
+    assert not [s for _role, s in statements if password in s or "ROLE" in s]

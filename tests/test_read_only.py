@@ -3,6 +3,8 @@ request log, written beside the reports, is the proof."""
 
 from __future__ import annotations
 
+import re
+
 BURST_TARGETS = ("/api/token/", "/api/auth/password-reset/", "/api/airbyte/webhook/")
 
 
@@ -31,3 +33,20 @@ def test_intrusive_run_sends_bounded_bursts(diag_run):
     sent = requests(run)
     burst = [p for m, p in sent if m == "POST" and p in BURST_TARGETS + ("/api/auth/login/",)]
     assert 10 <= len(burst) <= 3 * (10 + 3) + 1
+
+
+WRITE = re.compile(r"^\s*(insert|update|delete|merge|create|alter|drop|truncate|grant|revoke"
+                   r"|copy\s.*\sfrom|vacuum|analyze|refresh|reindex|cluster|lock|call)\b",
+                   re.IGNORECASE)
+
+
+def test_default_run_sends_no_mutating_statement(diag_run):
+    """The databases' own query log, written beside the reports: every statement the
+    diagnostics' roles sent, none of which may change anything."""
+    run = diag_run("-m", "airbyte or tenancy or meta or dr")
+    lines = (run.run_dir / "sandbox-queries.log").read_text().splitlines()
+    statements = [line.split(": ", 1) for line in lines if ": " in line]
+    roles = {role for role, _ in statements}
+    assert {"voucher_reader", "adinsights_dr", "adinsights_app", "adinsights_ops"} <= roles
+    assert any("count(*)" in s for _, s in statements)
+    assert [s for _, s in statements if WRITE.match(s)] == []
