@@ -77,8 +77,12 @@ def _all_signed_in(diag: Context) -> None:
 
 @pytest.fixture
 def tenant_ids(diag: Context) -> dict[str, str]:
-    """Each test tenant's own id, from its own ``/api/me/``."""
+    """Each test tenant's own id, from its own ``/api/me/`` (asked once per process)."""
     _all_signed_in(diag)
+    return diag.once("tenant_ids", lambda: _tenant_ids(diag))
+
+
+def _tenant_ids(diag: Context) -> dict[str, str]:
     ids = {}
     for tenant in diag.profile.tenants:
         me = diag.http.get("api", "/api/me/", headers=diag.auth(tenant.name))

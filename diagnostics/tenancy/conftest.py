@@ -34,12 +34,17 @@ def tenancy_settings(diag: Context) -> dict:
 
 @pytest.fixture
 def traversal(diag: Context, tenant_ids: dict[str, str]) -> Traversal:
-    """Every endpoint, called as every tenant (the responses are memoised for the run)."""
+    """Every endpoint, called as every tenant, once per process for every tenant's check."""
+    return diag.once("tenancy.traversal", lambda: _traverse(diag, tenant_ids))
+
+
+def _traverse(diag: Context, tenant_ids: dict[str, str]) -> Traversal:
     seen = Traversal(tenant_ids)
     for tenant in diag.profile.tenants:
         for path in SIGNED_IN + ANONYMOUS:
             headers = diag.auth(tenant.name) if path in SIGNED_IN else {}
             response = diag.http.get("api", path, headers=headers)
+            seen.entries.setdefault(tenant.name, []).append(response.entry)
             try:
                 seen.add_json(tenant.name, path, response.json)
             except Exception:  # noqa: BLE001 - non-JSON pages are searched as text

@@ -56,11 +56,20 @@ class Sighting:
 
 @dataclass
 class Traversal:
-    """Every identifier each tenant saw, and where."""
+    """Every identifier each tenant saw, and where.
+
+    Built once per process and read by every tenant's check, so what each check asks is
+    answered from indexes made on first use: a 1,000-tenant fleet must not rescan every
+    response for every tenant.
+    """
 
     tenant_ids: dict[str, str]
     seen: dict[str, list[Sighting]] = field(default_factory=lambda: defaultdict(list))
     texts: dict[tuple[str, str], str] = field(default_factory=dict)
+    entries: dict[str, list[Any]] = field(default_factory=dict)  # each tenant's exchanges
+    _owners: dict[str, str | None] | None = field(default=None, repr=False)
+    _mine: dict[str, list[tuple[str, Sighting]]] = field(default_factory=dict, repr=False)
+    _text_hits: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False)
 
     def add_json(self, tenant: str, endpoint: str, body: Any) -> None:
         for path, key, value in walk(body):
@@ -72,6 +81,10 @@ class Traversal:
 
     def owner(self, value: str) -> str | None:
         """The tenant an identifier belongs to, or None when that cannot be told."""
+        self._index()
+        return self._owners.get(value) if value in self._owners else self._owner(value)
+
+    def _owner(self, value: str) -> str | None:
         for tenant, tenant_id in self.tenant_ids.items():
             if value == tenant_id:
                 return tenant
@@ -83,6 +96,19 @@ class Traversal:
         ranked = sorted(endpoints.items(), key=lambda kv: len(kv[1]), reverse=True)
         return ranked[0][0] if len(ranked[0][1]) > len(ranked[1][1]) else None
 
+    def _index(self) -> None:
+        if self._owners is not None:
+            return
+        by_id = {tenant_id: tenant for tenant, tenant_id in self.tenant_ids.items()}
+        owners: dict[str, str | None] = {}
+        for value, sightings in self.seen.items():
+            owners[value] = by_id.get(value) or self._owner(value)
+            for s in sightings:
+                self._mine.setdefault(s.tenant, []).append((value, s))
+        for key, text in self.texts.items():
+            self._text_hits[key] = _ids_in(text, by_id)
+        self._owners = owners
+
     def foreign(self, tenant: str, accepted: list[dict]) -> list[str]:
         """Where ``tenant`` saw an identifier owned by another tenant."""
         return self._sightings(tenant, accepted, want_accepted=False)
@@ -92,21 +118,33 @@ class Traversal:
         return self._sightings(tenant, accepted, want_accepted=True)
 
     def _sightings(self, tenant: str, accepted: list[dict], want_accepted: bool) -> list[str]:
+        self._index()
         found = []
-        for value, sightings in self.seen.items():
-            owner = self.owner(value)
+        for value, s in self._mine.get(tenant, []):
+            owner = self._owners[value]
             if owner is None or owner == tenant:
                 continue  # its own, or shared by design (e.g. the same connection name)
-            for s in sightings:
-                if s.tenant == tenant and _accepted(s.endpoint, s.path, accepted) == want_accepted:
-                    found.append(f"{owner}'s {value} at {s.endpoint} {s.path}")
-        for (who, endpoint), text in self.texts.items():
+            if _accepted(s.endpoint, s.path, accepted) == want_accepted:
+                found.append(f"{owner}'s {value} at {s.endpoint} {s.path}")
+        for (who, endpoint), others in self._text_hits.items():
             if who != tenant or _accepted(endpoint, "", accepted) != want_accepted:
                 continue
-            for other, other_id in self.tenant_ids.items():
-                if other != tenant and other_id in text:
-                    found.append(f"{other}'s tenant id {other_id} in {endpoint}")
+            found += [f"{other}'s tenant id {self.tenant_ids[other]} in {endpoint}"
+                      for other in others if other != tenant]
         return sorted(set(found))
+
+
+_UUID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                           r"[0-9a-fA-F]{12}")
+
+
+def _ids_in(text: str, by_id: dict[str, str]) -> set[str]:
+    """The tenants whose id appears in ``text``: UUIDs are found in one pass; any other
+    shape of id is searched for as it is."""
+    found = {by_id[m] for m in _UUID_IN_TEXT.findall(text) if m in by_id}
+    found |= {tenant for tenant_id, tenant in by_id.items()
+              if not _UUID.match(tenant_id) and tenant_id in text}
+    return found
 
 
 def _accepted(endpoint: str, path: str, accepted: list[dict]) -> bool:
