@@ -79,7 +79,7 @@ class AwsServer(Managed):
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(HOST, 0, self._wsgi(app), threaded=True,
                                    request_handler=Quiet)
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="sandbox-aws", daemon=True)
         self._thread.start()
         self.url = f"http://{HOST}:{self._server.server_port}"

@@ -344,15 +344,19 @@ class AirbyteService:
     name = "docker"
 
     def __init__(self, workdir: Path, faults: Collection[str], *, db_port: int | None,
-                 db_password: str, compose: str | None = "airbyte") -> None:
-        self.engine = Engine(workdir)
+                 db_password: str, compose: str | None = "airbyte",
+                 engine: Engine | None = None) -> None:
+        self.engine = engine or Engine(workdir)
         self.created: AirbyteContainers | None = None
         self._create = functools.partial(create_airbyte, faults=frozenset(faults),
                                          db_port=db_port, db_password=db_password,
                                          compose=compose)
 
-    def start(self) -> str:
-        self.engine.start()
+    def start(self, engine_started: bool = False) -> str:
+        """``engine_started``: the caller already started ``engine`` (while it did
+        something else, such as booting the database the containers connect to)."""
+        if not engine_started:
+            self.engine.start()
         try:
             self.created = self._create(self.engine)
         except BaseException:

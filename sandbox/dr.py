@@ -11,6 +11,7 @@ and the audit history live in PostgreSQL (``dr_db``).
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -97,7 +98,14 @@ def write_files(root: Path, state: DrState) -> dict[str, str]:
         templates.mkdir(parents=True, exist_ok=True)
         for name in ("status-page-update.md", "escalation-email.md"):
             (templates / name).write_text(f"# {name[:-3].replace('-', ' ')}\n", encoding="utf-8")
-    return {"backup_log": str(run / "backup.log"), "rowcount_csv": str(run / "rowcount.csv"),
+    backups = root / "dr" / "backups"  # the same backups, for a local backup_location
+    backups.mkdir(parents=True, exist_ok=True)
+    for key, at in state.backups:
+        copy = backups / key.rsplit("/", 1)[-1]
+        copy.write_bytes(b"voucher backup\n")
+        os.utime(copy, (at.timestamp(), at.timestamp()))
+    return {"backup_dir": str(backups),
+            "backup_log": str(run / "backup.log"), "rowcount_csv": str(run / "rowcount.csv"),
             "tabletop_reports": str(tabletops), "incident_templates": str(templates)}
 
 

@@ -9,9 +9,11 @@ affected checks are reported as not run, saying why, instead of failing.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ from sandbox.airbyte_db import build_airbyte_db
 from sandbox.airbyte_objects import airbyte_jobs, job_status
 from sandbox.app_db import build_app_db
 from sandbox.dr_db import build_audit_history, build_voucher_dbs
-from sandbox.engine import EngineUnavailable
+from sandbox.engine import Engine, EngineUnavailable
 from sandbox.meta_db import build_meta_db
 from sandbox.state import World, stable_id
 
@@ -44,12 +46,17 @@ class Runtime:
     dsn: dict[str, str] = field(default_factory=dict)
     _pg: postgres.Postgres | None = None
     _engine: containers.AirbyteService | None = None
+    _early: Engine | None = None
+    _pending: Future | None = None
     _log_mark: int = 0
 
     def start(self, world: World) -> None:
+        """The container engine's service starts while the database boots: the containers
+        need the database's port, the service does not."""
+        early = self._start_engine() if CONTAINERS in self.parts else None
         db_port = self._start_database(world) if DATABASE in self.parts else None
         if CONTAINERS in self.parts:
-            self._start_containers(db_port)
+            self._start_containers(db_port, early)
         if self._pg is not None:
             self._log_mark = self._pg.log_mark()
 
@@ -114,14 +121,27 @@ class Runtime:
         for name in DATABASES:
             self.dsn[f"{name}_unavailable"] = reason
 
-    def _start_containers(self, db_port: int | None) -> None:
+    def _start_engine(self) -> tuple[Engine, Future] | None:
         if "engine_down" in self.faults:
+            return None
+        self._early = Engine(self.workdir / "engine")
+        pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-engine")
+        self._pending = pool.submit(self._early.start)
+        pool.shutdown(wait=False)  # the start goes on; nothing else will be submitted
+        return self._early, self._pending
+
+    def _start_containers(self, db_port: int | None,
+                          early: tuple[Engine, Future] | None) -> None:
+        if early is None:
             self.urls["docker"] = f"unix://{self.workdir / 'engine-gone.sock'}"
             return
+        engine, pending = early
         service = containers.AirbyteService(self.workdir / "engine", self.faults,
-                                            db_port=db_port, db_password=self.airbyte_db_password)
+                                            db_port=db_port, db_password=self.airbyte_db_password,
+                                            engine=engine)
         try:
-            self.urls[service.name] = service.start()
+            pending.result()
+            self.urls[service.name] = service.start(engine_started=True)
         except EngineUnavailable as exc:
             self.urls["docker_unavailable"] = f"no container engine could be started ({exc})"
             return
@@ -135,6 +155,11 @@ class Runtime:
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.stop()
+        early, self._early = self._early, None
+        if early is not None:  # started early: let a start in progress finish, then stop it
+            with contextlib.suppress(Exception):
+                self._pending.result(timeout=60)
+            early.stop()
         pg, self._pg = self._pg, None
         if pg is not None:
             pg.stop()

@@ -6,10 +6,12 @@ there, and its URL then shows up in `Sandbox.urls` under the service's name.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -173,10 +175,10 @@ class Sandbox(Managed):
                 self.urls[service.name] = service.start()
             files = backend_files.write(root, world, self.urls)
             files.update(dr.write_files(root, world.dr))
-            if AWS_PART in self._runtime_parts:
-                self._start_aws(world)
-            if DNS_PART in self._runtime_parts:
-                self._start_dns(world)
+            # AWS and DNS boot beside the runtime: neither waits on the other.
+            pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-aws")
+            aside = pool.submit(self._start_aws_and_dns, world)
+            pool.shutdown(wait=False)
             if self._runtime_parts - {AWS_PART, DNS_PART}:
                 self._runtime = Runtime(root / "runtime", self.faults, self._runtime_parts,
                                         self._airbyte_db_password, self._app_db_password,
@@ -186,27 +188,34 @@ class Sandbox(Managed):
                 self._runtime.start(world)
                 self.urls.update(self._runtime.urls)
                 self.dsn = dict(self._runtime.dsn)
+            self.urls.update(aside.result())
         except BaseException:
+            if "aside" in locals():
+                with contextlib.suppress(BaseException):
+                    aside.result(timeout=60)
             self.stop()
             raise
         self.paths = {"dbt_target": str(target), **files}
         return self
 
-    def _start_aws(self, world: World) -> None:
-        self._aws = AwsServer(self._log, [make(world) for make in AWS_OVERRIDES]).start()
-        for seed in AWS_SEEDS:
-            seed(self._aws, world)
-        self._aws.start_logging()
-        self.urls[AWS_PART] = self._aws.url
-
-    def _start_dns(self, world: World) -> None:
-        """Started after SES is seeded: the DKIM CNAMEs carry SES's tokens."""
-        self.urls["dns_host"] = "127.0.0.1"
-        if DNS_DOWN_FAULT in self.faults:
-            self.urls["dns_port"] = str(refused_port())
-            return
-        self._dns = DnsServer(ses_records(world.ses, self.faults), self._log).start()
-        self.urls["dns_port"] = str(self._dns.port)
+    def _start_aws_and_dns(self, world: World) -> dict[str, str]:
+        """Returns their URLs, for the caller to publish once everything is up."""
+        urls: dict[str, str] = {}
+        if AWS_PART in self._runtime_parts:
+            self._aws = AwsServer(self._log, [make(world) for make in AWS_OVERRIDES]).start()
+            for seed in AWS_SEEDS:
+                seed(self._aws, world)
+            self._aws.start_logging()
+            urls[AWS_PART] = self._aws.url
+        if DNS_PART in self._runtime_parts:
+            # after SES is seeded: the DKIM CNAMEs carry SES's tokens
+            urls["dns_host"] = "127.0.0.1"
+            if DNS_DOWN_FAULT in self.faults:
+                urls["dns_port"] = str(refused_port())
+            else:
+                self._dns = DnsServer(ses_records(world.ses, self.faults), self._log).start()
+                urls["dns_port"] = str(self._dns.port)
+        return urls
 
     def _world(self, dbt_target: Path) -> World:
         tenants = tuple(self.tenants)
