@@ -36,3 +36,12 @@ def test_runbook_slugs_match_github():
     assert runbooks.slug("Social: started, not complete") == "social-started-not-complete"
     assert runbooks.slug("dbt source freshness: warning") == "dbt-source-freshness-warning"
     assert "health.md#airbyte-stale" in runbooks.sections()
+
+
+def test_many_secrets_are_masked_longest_first():
+    """The redactor's prefix-tree pattern masks exactly what a plain alternation would."""
+    values = ["abcd", "abcdef", "abcxyz", "canary/meta+tok", "zzzz9"] + [
+        f"tok{n:04d}secret" for n in range(500)]
+    r = Redactor(values)
+    text = "x abcdef y abcd z abcx canary/meta+tok tok0042secret tok0042secre zzzz99"
+    assert r.text(text) == (f"x {MASK} y {MASK} z abcx {MASK} {MASK} tok0042secre {MASK}9")
