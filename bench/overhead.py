@@ -1,114 +1,83 @@
-"""Per-check overhead of the suite against raw httpx requests to the same sandbox.
+"""(c) What the suite adds per check, against raw httpx requests doing the same HTTP work.
 
-Both sides are timed as whole processes, so interpreter start-up, sandbox boot and
-sign-in are paid on both: the difference is what the framework adds (collection, gating,
-evidence, redaction and reports). Prints medians over several runs.
+Both sides are run at two fleet sizes (the health area with 2 and with --large tenants) and
+compared by their growth, so fixed costs (interpreter start-up, sandbox boot, imports)
+cancel out: overhead per check = (suite growth - raw growth) / checks added. The suite's
+side is pytest's own session time (collection, gating, the checks, evidence, redaction);
+the raw side is one httpx client requesting the same endpoints for every tenant.
 
-    python bench/overhead.py [--runs 5]
+    python bench/overhead.py [--runs 3] [--large 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# The requests the health checks make, one tenant-scoped set per tenant.
+from common import ROOT, run_suite
+
 GLOBAL_PATHS = ["/api/health/", "/api/health/version/", "/api/health/airbyte/",
                 "/api/health/dbt/", "/metrics/app/"]
-TENANT_PATHS = ["/api/ops/sync-health/", "/api/integrations/social/status/",
+TENANT_PATHS = ["/api/me/", "/api/ops/sync-health/", "/api/integrations/social/status/",
                 "/api/analytics/web/ga4/", "/api/analytics/web/search-console/",
                 "/api/ops/health-overview/"]
 
 
-def raw() -> int:
-    """The same HTTP work with one httpx client and no framework; returns requests made."""
+def raw(tenants: int) -> float:
+    """Seconds the same HTTP work takes with one httpx client and no framework."""
     import httpx
 
+    sys.path.insert(0, str(ROOT))
     from sandbox import Account, Sandbox
 
-    accounts = [Account("acme", username="ops@acme.test", password="pw-a"),
-                Account("globex", token="tok-b")]
-    count = 0
+    accounts = [Account(f"t{n:04d}", token=f"bench-token-{n:04d}") for n in range(tenants)]
     with Sandbox(accounts) as sb, httpx.Client() as client:
         started = time.perf_counter()
         api = sb.urls["api"]
-        access = client.post(f"{api}/api/auth/login/",
-                             json={"username": "ops@acme.test", "password": "pw-a"}).json()
-        client.get(f"{api}/api/me/", headers={"Authorization": "Bearer tok-b"})
-        tokens = {"acme": access["access"], "globex": "tok-b"}
-        count += 2
         for path in GLOBAL_PATHS:
             client.get(api + path).raise_for_status()
-            count += 1
-        for token in tokens.values():
+        for account in accounts:
             for path in TENANT_PATHS:
-                client.get(api + path, headers={"Authorization": f"Bearer {token}"})
-                count += 1
+                client.get(api + path, headers={"Authorization": f"Bearer {account.token}"})
         client.get(sb.urls["superset"] + "/health")
         target = Path(sb.paths["dbt_target"])
         for name in ("run_results.json", "sources.json"):
             json.loads((target / name).read_text())
-        count += 3
-        loop = time.perf_counter() - started
-    return count, loop
+        return time.perf_counter() - started
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True)
-    return time.perf_counter() - started, done.stdout
-
-
-def session_seconds(reports: Path) -> float:
-    """pytest's own session time (after start-up and sandbox boot), from the JUnit file."""
-    suite = ET.parse(reports / "latest" / "junit.xml").getroot().find("testsuite")
-    return float(suite.get("time"))
+def cases(last_line: str) -> int:
+    return sum(int(n) for n in re.findall(r"(\d+) (?:passed|failed|skipped|errors?)",
+                                          last_line))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--raw", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--large", type=int, default=50)
     args = parser.parse_args()
-    if args.raw:
-        count, loop = raw()
-        print(count, loop)
-        return
-    reports = Path(tempfile.mkdtemp())
-    suite = [sys.executable, "-m", "pytest", "-q", "-m", "health", f"--reports-dir={reports}"]
-    bare = suite[:-1] + ["--no-reports"]
-    raw_cmd = [sys.executable, __file__, "--raw"]
-    timed(suite)
-    cases = len(json.loads((reports / "latest" / "summary.json").read_text())["checks"])
-    runs: dict[str, list[float]] = {k: [] for k in ("suite", "bare", "raw", "session", "loop")}
-    for _ in range(args.runs):
-        runs["suite"].append(timed(suite)[0])
-        runs["session"].append(session_seconds(reports))
-        runs["bare"].append(timed(bare)[0])
-        wall, out = timed(raw_cmd)
-        runs["raw"].append(wall)
-        runs["loop"].append(float(out.split()[1]))
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    per_check = (med["session"] - med["loop"]) / cases * 1000
-    print(f"health suite: {cases} check cases; medians over {args.runs} runs")
-    print(f"  process wall, suite with all reports : {med['suite']:.3f} s")
-    print(f"  process wall, suite --no-reports     : {med['bare']:.3f} s")
-    print(f"  process wall, raw httpx, same work   : {med['raw']:.3f} s")
-    print(f"  in-session, suite (junit time)       : {med['session'] * 1000:.1f} ms")
-    print(f"  in-session, raw httpx request loop   : {med['loop'] * 1000:.1f} ms")
-    print(f"  overhead per check (in-session)      : {per_check:.2f} ms")
-    print(f"  fixed start-up cost of the suite     : {med['bare'] - med['raw']:.3f} s "
-          "(pytest and plugin imports, collection)")
+    sizes = (2, args.large)
+    suite = {n: [run_suite("-m", "health", "--no-reports", f"--sandbox-tenants={n}")
+                 for _ in range(args.runs)] for n in sizes}
+    loops = {n: statistics.median(raw(n) for _ in range(args.runs)) for n in sizes}
+    session = {n: statistics.median(r.session for r in suite[n]) for n in sizes}
+    count = {n: cases(suite[n][-1].last_line) for n in sizes}
+    added = count[sizes[1]] - count[sizes[0]]
+    grown = session[sizes[1]] - session[sizes[0]]
+    raw_grown = loops[sizes[1]] - loops[sizes[0]]
+    print(f"health area at {sizes[0]} and {sizes[1]} tenants; medians over {args.runs} runs")
+    for n in sizes:
+        print(f"  {n:4} tenants: {count[n]:5} checks, suite session {session[n]:.2f} s, "
+              f"raw httpx loop {loops[n]:.2f} s")
+    per = {"suite": grown / added * 1000, "raw": raw_grown / added * 1000}
+    print(f"  per added check: suite {per['suite']:.2f} ms, raw {per['raw']:.2f} ms; "
+          f"overhead per check {per['suite'] - per['raw']:.2f} ms")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
