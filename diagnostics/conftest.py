@@ -92,6 +92,20 @@ def _tenant_ids(diag: Context) -> dict[str, str]:
     return ids
 
 
+def rows_from(diag: Context, database: str):
+    """A query function on one ``[dsn]`` database that fails the check with the
+    database's one-line error, never a traceback."""
+    from fixtures.probes.db import DbError
+
+    def query(sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            return diag.db.query(diag.database(database), sql, params)
+        except DbError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    return query
+
+
 def profile_path(diag: Context, key: str) -> Path:
     path = diag.profile.paths.get(key, "")
     if not path:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from diagnostics.conftest import profile_path
+from diagnostics.conftest import profile_path, rows_from
 from fixtures import evidence
 from fixtures.context import Context
 from fixtures.plugin import run_state
@@ -214,13 +214,7 @@ def rowcount_report(diag: Context) -> RowCountReport:
 
 @pytest.fixture
 def audit_db(diag: Context):
-    def query(sql: str, params: tuple = ()) -> list[tuple]:
-        try:
-            return diag.db.query(diag.database("audit_db"), sql, params)
-        except DbError as exc:
-            pytest.fail(str(exc), pytrace=False)
-
-    return query
+    return rows_from(diag, "audit_db")
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from diagnostics.conftest import rows_from
 from diagnostics.health.conftest import endpoint as get_endpoint
 from fixtures.context import Context, _database_gate
 from fixtures.gates import Verdict, register
 from fixtures.probes import files
-from fixtures.probes.db import DbError
 from fixtures.probes.http import Response
 
 DEFAULTS = {
@@ -195,13 +195,7 @@ def token_days_left(token_data: TokenData) -> tuple[float | None, str]:
 
 @pytest.fixture
 def ops_rows(diag: Context):
-    def query(sql: str, params: tuple = ()) -> list[tuple]:
-        try:
-            return diag.db.query(diag.database("meta_ops_db"), sql, params)
-        except DbError as exc:
-            pytest.fail(str(exc), pytrace=False)
-
-    return query
+    return rows_from(diag, "meta_ops_db")
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics.conftest import profile_path
+from diagnostics.conftest import profile_path, rows_from
 from fixtures.context import Context
 from fixtures.probes import files
-from fixtures.probes.db import DbError
 
 from .leaks import Traversal
 
@@ -93,10 +92,4 @@ def manifests(diag: Context) -> list[files.FileRead]:
 
 @pytest.fixture
 def app_db_rows(diag: Context):
-    def query(sql: str) -> list[tuple]:
-        try:
-            return diag.db.query(diag.database("app_db"), sql)
-        except DbError as exc:
-            pytest.fail(str(exc), pytrace=False)
-
-    return query
+    return rows_from(diag, "app_db")
