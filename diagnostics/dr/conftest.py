@@ -125,34 +125,18 @@ class Side:
     error: str = ""
 
 
-COLUMNS = """
-select n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
-from pg_attribute a
-join pg_class c on c.oid = a.attrelid
-join pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped
-  and n.nspname = any(%s)
-order by 1, a.attnum
-"""
-
-
 def _side(diag: Context, name: str, settings: dict) -> Side:
     reason = diag.gates.blocker((name,), "")
     if reason:
         pytest.skip(reason)
-    target = diag.database(name)
-    schemas = list(settings["schemas"])
     excluded = set(settings["exclude_tables"])
     try:
-        counts = diag.db.table_counts(target, schemas, float(settings["count_timeout_seconds"]))
-        rows = diag.db.query(target, COLUMNS, (schemas,))
+        found = diag.db.tables(diag.database(name), list(settings["schemas"]),
+                               float(settings["count_timeout_seconds"]))
     except DbError as exc:
         return Side(name, error=str(exc))
-    side = Side(name, {t: n for t, n in counts.items() if t not in excluded})
-    for table, column, kind in rows:
-        if table not in excluded:
-            side.columns.setdefault(table, {})[column] = kind
-    return side
+    return Side(name, {t: n for t, n in found.counts.items() if t not in excluded},
+                {t: c for t, c in found.columns.items() if t not in excluded})
 
 
 @pytest.fixture
