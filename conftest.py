@@ -1,3 +1,3 @@
-"""Root conftest: loads the diagnostics plugin for runs of ``diagnostics/``."""
+"""Root conftest: loads the diagnostics plugin and the fixtures every pack shares."""
 
-pytest_plugins = ["fixtures.plugin"]
+pytest_plugins = ["fixtures.plugin", "fixtures.shared"]

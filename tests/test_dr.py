@@ -48,13 +48,13 @@ def _profile(profile_file, **dr: str):
 
 
 @pytest.mark.parametrize("fault, failed", [(None, set()), ("dr_backup_stale",
-                                                          {"dr.backup.fresh"})])
+                                                          {"voucher.dr.backup.fresh"})])
 def test_backups_in_a_local_directory(diag_run, profile_file, fault, failed):
     target = _profile(profile_file, backup_location='"{sandbox.backup_dir}"')
     run = diag_run(f"--target-file={target}", "-m", "dr",
                    *(["--sandbox-fault", fault] if fault else []))
     assert run.ids("failed", "error") == failed
-    fresh = next(c for c in run.summary["checks"] if c["id"] == "dr.backup.fresh")
+    fresh = next(c for c in run.summary["checks"] if c["id"] == "voucher.dr.backup.fresh")
     assert "backups" in str(fresh["evidence"])  # the directory, not the S3 prefix, was read
     if fault:
         assert "voucher-" in fresh["condition"] and "(50.0) <= 24.0" in fresh["condition"]
@@ -64,5 +64,5 @@ def test_a_retention_window_below_365_days_fails(diag_run, profile_file):
     run = diag_run(f"--target-file={_profile(profile_file, audit_retention_days='90')}",
                    "-m", "dr")
     by_id = {c["id"]: c for c in run.summary["checks"]}
-    assert run.ids("failed", "error") == {"dr.audit.retention"}
-    assert "(90) >= 365" in by_id["dr.audit.retention"]["condition"]
+    assert run.ids("failed", "error") == {"adinsights.dr.audit.retention"}
+    assert "(90) >= 365" in by_id["adinsights.dr.audit.retention"]["condition"]

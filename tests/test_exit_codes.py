@@ -34,12 +34,12 @@ def test_closed_api_port_fails_once_and_blocks_the_rest(diag_run, profile_file, 
     )
     run = diag_run(f"--target-file={path}", "-m", "health")
     assert run.result.ret == 1
-    assert run.ids("failed", "error") == {"health.api.reachable", "health.superset.reachable"}
+    assert run.ids("failed", "error") == {"adinsights.health.api.reachable", "adinsights.health.superset.reachable"}
     blocked = [c for c in run.summary["checks"] if c["status"] == "blocked"]
     # one tenant: 13 API-backed cases and Superset's health check
     assert len(blocked) == 14
     assert {c["reason"].split(":")[0] for c in blocked} == {
-        "blocked by health.api.reachable", "blocked by health.superset.reachable"}
+        "blocked by adinsights.health.api.reachable", "blocked by adinsights.health.superset.reachable"}
     not_run = run.ids("skipped")
     assert all("dbt" in check for check in not_run)
     assert "BLOCKED" in run.output and "connection refused" in run.output

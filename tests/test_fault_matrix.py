@@ -114,6 +114,6 @@ def test_every_check_can_fail(diag_run):
 def test_failing_state_links_its_own_fix_steps(diag_run):
     run = diag_run("-m", "health", "--sandbox-fault", "airbyte_stale")
     by_id = {c["id"]: c for c in run.summary["checks"]}
-    assert by_id["health.airbyte.status"]["anchor"] == "health.md#airbyte-stale"
-    assert by_id["health.airbyte.status"]["category"] == "stale data"
-    assert by_id["health.sync.state[acme]"]["anchor"] == "health.md#sync-health-stale-connection"
+    assert by_id["adinsights.health.airbyte.status"]["anchor"] == "health.md#airbyte-stale"
+    assert by_id["adinsights.health.airbyte.status"]["category"] == "stale data"
+    assert by_id["adinsights.health.sync.state[acme]"]["anchor"] == "health.md#sync-health-stale-connection"

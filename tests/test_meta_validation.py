@@ -13,9 +13,9 @@ def test_validation_evidence_written_under_xdist(diag_run):
     assert "- Environment: `sandbox`" in text
     assert f"- Run: `{run.run_dir.resolve().name}`" in text
     rows = dict(re.findall(r"^\| `([^`]+)` \| (\w+) \|", text, re.M))
-    assert rows["meta.token.expiry"] == "failed"
-    assert rows["meta.token.valid"] == "passed"
-    assert rows["meta.oauth.start"] == "skipped"  # intrusive, not allowed in this run
+    assert rows["adinsights.meta.token.expiry"] == "failed"
+    assert rows["adinsights.meta.token.valid"] == "passed"
+    assert rows["adinsights.meta.oauth.start"] == "skipped"  # intrusive, not allowed in this run
     assert set(rows) == {c["id"] for c in run.summary["checks"] if c["id"].startswith("meta.")}
     assert "days until the token expires" in text
     assert "[report.html](report.html)" in text

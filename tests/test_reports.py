@@ -34,7 +34,7 @@ def test_reports_for_a_failing_run(diag_run):
     # Allure: link, labels, attachment, environment and categories
     results = run_dir / "allure-results"
     cases = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
-    dbt = next(c for c in cases if c["name"] == "health.dbt.status")
+    dbt = next(c for c in cases if c["name"] == "adinsights.health.dbt.status")
     assert dbt["status"] == "failed"
     assert any("health.md#dbt-failing-models" in link["url"] for link in dbt["links"])
     labels = {(label["name"], label["value"]) for label in dbt["labels"]}
@@ -56,7 +56,7 @@ def test_reports_for_a_failing_run(diag_run):
     # Markdown summary: grouped by area, with fix steps
     summary = (run_dir / "summary.md").read_text()
     assert "## health: failed" in summary
-    assert "`health.dbt.status`" in summary and "make run-dbt" in summary
+    assert "`adinsights.health.dbt.status`" in summary and "make run-dbt" in summary
     assert run.summary["counts"]["failed"] == 3
 
 

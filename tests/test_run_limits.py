@@ -8,13 +8,13 @@ import pytest
 
 WAIVED_VERSION = """
 [[waiver]]
-check = "health.api.version"
+check = "adinsights.health.api.version"
 justification = "staging runs a dev build until the release branch is cut"
 expires = 2999-12-31
 """
 EXPIRED = """
 [[waiver]]
-check = "health.sync.state"
+check = "adinsights.health.sync.state"
 tenant = "acme"
 justification = "acme is migrating warehouses"
 expires = 2020-01-31
@@ -27,11 +27,11 @@ def test_waived_failure_is_reported_as_waived_not_passed(diag_run, tmp_path, wor
     waivers.write_text(WAIVED_VERSION)
     run = diag_run("-m", "health", "--sandbox-fault", "version_unset",
                    f"--waivers={waivers}", *workers)
-    verdict = {c["id"]: c for c in run.summary["checks"]}["health.api.version"]
+    verdict = {c["id"]: c for c in run.summary["checks"]}["adinsights.health.api.version"]
     assert verdict["status"] == "waived"
     assert "waived until 2999-12-31: staging runs a dev build" in verdict["reason"]
     assert run.result.ret == 0
-    assert "WAIVED health.api.version" in run.output
+    assert "WAIVED adinsights.health.api.version" in run.output
     assert "Waived failures" in (run.run_dir / "summary.md").read_text()
     assert run.ids("failed", "error") == set()
 
@@ -41,7 +41,7 @@ def test_expired_waiver_waives_nothing_and_fails_the_run(diag_run, tmp_path):
     waivers.write_text(EXPIRED)
     run = diag_run("-m", "health", "--sandbox-fault", "tenant_sync_stale",
                    f"--waivers={waivers}")
-    assert "health.sync.state[acme]" in run.ids("failed")
+    assert "adinsights.health.sync.state[acme]" in run.ids("failed")
     assert run.result.ret == 1
     assert re.search(r"EXPIRED WAIVER health\.sync\.state\[acme\] \(expired 2020-01-31", run.output)
 
@@ -52,11 +52,11 @@ def test_expired_waiver_fails_even_a_green_run(diag_run, tmp_path):
     run = diag_run("-m", "health", f"--waivers={waivers}")
     assert run.ids("failed", "error") == set()
     assert run.result.ret == 1
-    assert "EXPIRED WAIVER health.sync.state[acme]" in run.output
+    assert "EXPIRED WAIVER adinsights.health.sync.state[acme]" in run.output
 
 
 @pytest.mark.parametrize("text, message", [
-    ('[[waiver]]\ncheck = "health.api.version"\nexpires = 2999-01-01\n',
+    ('[[waiver]]\ncheck = "adinsights.health.api.version"\nexpires = 2999-01-01\n',
      "'justification' is required"),
     ('[[waiver]]\ncheck = "x"\njustification = "y"\nexpires = "soon"\n',
      "'expires' must be a TOML date"),

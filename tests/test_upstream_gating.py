@@ -6,20 +6,20 @@ from __future__ import annotations
 from conftest import ROOT
 
 CONTAINER_CHECKS = {
-    "airbyte.containers.bootloader", "airbyte.containers.server_logs",
-    "airbyte.containers.worker_mounts", "airbyte.containers.worker_logs",
-    "airbyte.containers.scheduler", "airbyte.containers.beat_schedule",
+    "adinsights.airbyte.containers.bootloader", "adinsights.airbyte.containers.server_logs",
+    "adinsights.airbyte.containers.worker_mounts", "adinsights.airbyte.containers.worker_logs",
+    "adinsights.airbyte.containers.scheduler", "adinsights.airbyte.containers.beat_schedule",
 }
 
 
 def test_missing_engine_socket_fails_once_and_blocks_container_checks(diag_run):
     run = diag_run("-m", "airbyte", "--sandbox-fault", "engine_down")
-    assert run.ids("failed", "error") == {"airbyte.engine.reachable"}
+    assert run.ids("failed", "error") == {"adinsights.airbyte.engine.reachable"}
     blocked = {c["id"]: c["reason"] for c in run.summary["checks"] if c["status"] == "blocked"}
     assert set(blocked) == CONTAINER_CHECKS
     assert all("container engine unreachable" in reason for reason in blocked.values())
     # the config database is still read over psycopg, so its checks still decide
-    assert {"airbyte.db.relations", "airbyte.db.metadata"} <= run.ids("passed")
+    assert {"adinsights.airbyte.db.relations", "adinsights.airbyte.db.metadata"} <= run.ids("passed")
 
 
 def test_no_engine_on_this_machine_is_not_run_not_failed(diag_run, profile_file):
@@ -29,7 +29,7 @@ def test_no_engine_on_this_machine_is_not_run_not_failed(diag_run, profile_file)
         'docker_unavailable = "no container engine could be started (podman not installed)"')
     run = diag_run(f"--target-file={profile_file(text)}", "-m", "airbyte")
     skipped = {c["id"]: c["reason"] for c in run.summary["checks"] if c["status"] == "skipped"}
-    assert CONTAINER_CHECKS | {"airbyte.engine.reachable"} <= set(skipped)
+    assert CONTAINER_CHECKS | {"adinsights.airbyte.engine.reachable"} <= set(skipped)
     assert all("podman not installed" in skipped[c] for c in CONTAINER_CHECKS)
     assert run.ids("failed", "error") == set()
     assert run.result.ret == 0

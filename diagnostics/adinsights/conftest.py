@@ -1,0 +1,57 @@
+"""Fixtures ADinsights' areas share: the tenants' own ids and the Celery task log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fixtures.context import Context
+from fixtures.probes import files
+
+
+def _all_signed_in(diag: Context) -> None:
+    """Skip unless every tenant signed in (judged once per process, not once per check)."""
+    reason = diag.once("all_signed_in", lambda: next(
+        (r for t in diag.profile.tenants
+         if (r := diag.gates.blocker((f"tenant:{t.name}",), ""))), None))
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def tenant_ids(diag: Context) -> dict[str, str]:
+    """Each test tenant's own id, from its own ``/api/me/`` (asked once per process)."""
+    _all_signed_in(diag)
+    return diag.once("tenant_ids", lambda: _tenant_ids(diag))
+
+
+def _tenant_ids(diag: Context) -> dict[str, str]:
+    ids = {}
+    for tenant in diag.profile.tenants:
+        me = diag.http.get("api", "/api/me/", headers=diag.auth(tenant.name))
+        ids[tenant.name] = str(me.body("tenant_id") or me.body("user.tenant") or "")
+    return ids
+
+
+@pytest.fixture
+def task_log_lines(diag: Context) -> list[dict]:
+    """Structured ``celery.tasks`` lines, from the profile's log file or container."""
+    if diag.profile.paths.get("task_log"):
+        read = files.read_text(Path(diag.profile.paths["task_log"]), diag.redactor)
+        raw = read.data.splitlines() if read.exists else []
+    elif diag.profile.area("tenancy").get("task_container"):
+        raw = diag.engine.container(diag.profile.area("tenancy")["task_container"]).logs
+    else:
+        pytest.skip("not run: the target profile names no [adinsights.paths] task_log and no "
+                    "[adinsights.tenancy] task_container")
+    lines = []
+    for line in raw:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "celery.tasks":
+            lines.append(record)
+    return lines

@@ -1,0 +1,48 @@
+"""Ad account access and rate limits, read-only from the Meta operations tables."""
+
+from fixtures.catalog import check
+from fixtures.expect import expect
+
+FAILED_ACCOUNTS = """
+select t.name, s.account_id, s.last_job_error,
+       (select count(*) from integrations_apierrorlog e
+        where e.tenant_id = s.tenant_id and e.provider = 'META' and e.status_code = 403
+          and e.endpoint like '/' || s.account_id || '%%' and e.created_at >= %s)
+from integrations_metaaccountsyncstate s join accounts_tenant t on t.id = s.tenant_id
+where s.last_job_status = 'failed'
+order by 1, 2
+"""
+FORBIDDEN_ERRORS = """
+select t.name, e.endpoint, e.error_code, count(*)
+from integrations_apierrorlog e join accounts_tenant t on t.id = e.tenant_id
+where e.provider = 'META' and e.status_code = 403 and e.endpoint like '/act\\_%%'
+  and e.created_at >= %s
+group by 1, 2, 3 order by 1, 2
+"""
+RETRYABLE = """
+select count(*) filter (where is_retryable), count(*)
+from integrations_apierrorlog where provider = 'META' and created_at >= %s
+"""
+
+
+@check("adinsights.meta.accounts.access", severity="high", runbook="meta.md#ad-account-access",
+       needs=("meta_ops_db",), category="failed job")
+def test_account_access(ops_rows, error_window):
+    failed = [f"{tenant} {account}: last job failed ({error or 'no error stored'}); "
+              f"{forbidden} 403 errors in the window"
+              for tenant, account, error, forbidden in ops_rows(FAILED_ACCOUNTS, (error_window,))]
+    expect("Meta accounts whose last sync job failed", failed, "is empty")
+    forbidden = [f"{tenant} {endpoint}: {count} x 403 (#{code})"
+                 for tenant, endpoint, code, count in ops_rows(FORBIDDEN_ERRORS, (error_window,))]
+    expect("403 account endpoint errors in the window", forbidden, "is empty")
+
+
+@check("adinsights.meta.rate_limit.share", severity="medium", runbook="meta.md#rate-limits",
+       needs=("meta_ops_db",), category="throttled")
+def test_retryable_share(ops_rows, error_window, meta_settings):
+    (retryable, total), = ops_rows(RETRYABLE, (error_window,))
+    share = round(retryable / total, 2) if total else 0.0
+    window = f"{retryable} of {total} Meta errors retryable since {error_window:%H:%M} UTC"
+    if retryable >= int(meta_settings["retryable_min_count"]):
+        expect("share of retryable errors", share, "<=",
+               float(meta_settings["retryable_share_max"]), note=window)
