@@ -104,6 +104,16 @@ def _clean_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def assert_usage_error(run, *phrases: str) -> None:
+    assert run.result.ret == 4, run.output
+    errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, run.output
+    for phrase in phrases:
+        assert phrase in errors[0]
+    assert "Traceback" not in run.output
+    assert "INTERNALERROR" not in run.output
+
+
 def sandbox_secret_envs() -> list[str]:
     """Every credential the sandbox profile can hold: tokens, passwords, DSN passwords,
     the webhook secret, API keys, whatever a new area adds under a ``*_env`` key."""

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import assert_usage_error
+
 GOOD_TENANT = """
-[[tenants]]
+[[adinsights.tenants]]
 name = "a"
 username = "a@example.test"
 password_env = "DIAG_TEST_A_PASSWORD"
 """
-
-
-def assert_usage_error(run, *phrases: str) -> None:
-    assert run.result.ret == 4, run.output
-    errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]
-    assert len(errors) == 1, run.output
-    for phrase in phrases:
-        assert phrase in errors[0]
-    assert "Traceback" not in run.output
-    assert "INTERNALERROR" not in run.output
 
 
 def test_missing_profile(diag_run):
@@ -28,15 +20,15 @@ def test_missing_profile(diag_run):
 
 
 def test_unset_secret_env_var(diag_run, profile_file):
-    path = profile_file('name = "t"\n[urls]\napi = "http://127.0.0.1:9"\n' + GOOD_TENANT)
+    path = profile_file('name = "t"\n[adinsights.urls]\napi = "http://127.0.0.1:9"\n' + GOOD_TENANT)
     assert_usage_error(diag_run(f"--target-file={path}"), "DIAG_TEST_A_PASSWORD is not set",
                        "export DIAG_TEST_A_PASSWORD")
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host/", "http://", "http://h:99999"])
 def test_malformed_url(diag_run, profile_file, url):
-    path = profile_file(f'name = "t"\n[urls]\napi = "{url}"\n' + GOOD_TENANT)
-    assert_usage_error(diag_run(f"--target-file={path}"), "[urls] api", "not a valid")
+    path = profile_file(f'name = "t"\n[adinsights.urls]\napi = "{url}"\n' + GOOD_TENANT)
+    assert_usage_error(diag_run(f"--target-file={path}"), "[adinsights.urls] api", "not a valid")
 
 
 def test_invalid_toml(diag_run, profile_file):
@@ -45,8 +37,9 @@ def test_invalid_toml(diag_run, profile_file):
 
 
 def test_secret_written_in_profile(diag_run, profile_file):
-    path = profile_file('name = "t"\n[urls]\napi = "http://127.0.0.1:9"\n'
-                        '[[tenants]]\nname = "a"\nusername = "u"\npassword = "hunter2"\n')
+    path = profile_file('name = "t"\n[adinsights.urls]\napi = "http://127.0.0.1:9"\n'
+                        '[[adinsights.tenants]]\nname = "a"\nusername = "u"\n'
+                        'password = "hunter2"\n')
     run = diag_run(f"--target-file={path}")
     assert_usage_error(run, "writes a password in the file", "password_env")
     assert "hunter2" not in run.output
@@ -75,11 +68,15 @@ def test_dangling_runbook_anchor_fails_collection(pytester):
     pytester.makepyfile(test_dangling="""
         from fixtures.catalog import check
 
-        @check("health.dangling", severity="low", runbook="health.md#no-such-section")
         def test_dangling():
             pass
+
+        # as if it lived in the ADinsights pack, where a check's module must be
+        test_dangling.__module__ = "diagnostics.adinsights.health.test_dangling"
+        test_dangling = check("adinsights.health.dangling", severity="low",
+                              runbook="health.md#no-such-section")(test_dangling)
     """)
     result = pytester.runpytest_subprocess("-p", "fixtures.plugin", "--collect-only")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*check health.dangling points at runbook anchor "
-                                 "health.md#no-such-section, which does not exist*"])
+    result.stderr.fnmatch_lines(["*check adinsights.health.dangling points at runbook anchor "
+                                 "adinsights/health.md#no-such-section, which does not exist*"])

@@ -41,7 +41,7 @@ def test_drills_fall_on_the_first_tuesday_of_each_quarter_at_14_utc():
 def _profile(profile_file, **dr: str):
     text = SANDBOX
     for key, value in dr.items():
-        start = text.index(f"\n{key} = ", text.index("\n[dr]"))
+        start = text.index(f"\n{key} = ")  # each dr key is one system's, named once
         end = text.index("\n", start + 1)
         text = text[:start] + f"\n{key} = {value}" + text[end:]
     return profile_file(text, name="dr.toml")

@@ -28,18 +28,20 @@ def test_closed_api_port_fails_once_and_blocks_the_rest(diag_run, profile_file, 
     monkeypatch.setenv("DIAG_T_TOKEN", "t0ken-value")
     api, superset = closed_port(), closed_port()
     path = profile_file(
-        f'name = "closed"\n[urls]\napi = "http://127.0.0.1:{api}"\n'
+        f'name = "closed"\n[adinsights.urls]\napi = "http://127.0.0.1:{api}"\n'
         f'superset = "http://127.0.0.1:{superset}"\n'
-        '[[tenants]]\nname = "a"\ntoken_env = "DIAG_T_TOKEN"\n'
+        '[[adinsights.tenants]]\nname = "a"\ntoken_env = "DIAG_T_TOKEN"\n'
     )
     run = diag_run(f"--target-file={path}", "-m", "health")
     assert run.result.ret == 1
-    assert run.ids("failed", "error") == {"adinsights.health.api.reachable", "adinsights.health.superset.reachable"}
+    assert run.ids("failed", "error") == {"adinsights.health.api.reachable",
+                                          "adinsights.health.superset.reachable"}
     blocked = [c for c in run.summary["checks"] if c["status"] == "blocked"]
     # one tenant: 13 API-backed cases and Superset's health check
     assert len(blocked) == 14
     assert {c["reason"].split(":")[0] for c in blocked} == {
-        "blocked by adinsights.health.api.reachable", "blocked by adinsights.health.superset.reachable"}
+        "blocked by adinsights.health.api.reachable",
+        "blocked by adinsights.health.superset.reachable"}
     not_run = run.ids("skipped")
     assert all("dbt" in check for check in not_run)
     assert "BLOCKED" in run.output and "connection refused" in run.output

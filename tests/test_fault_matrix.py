@@ -23,10 +23,11 @@ def _base(check_id: str) -> str:
 def _gates() -> set[str]:
     """Checks that gate others: an upstream's reachability, a tenant's sign-in, a
     tenant's served snapshot. Their failure blocks the checks behind them."""
-    from fixtures import context  # noqa: F401 - registers the shared gates
     from fixtures.gates import GATES
+    from fixtures.packs import packs
 
-    return {_base(g.check_id) for g in GATES.values()}
+    packs()  # importing the packs registers their gates
+    return {_base(g.check_id) for gates in GATES.values() for g in gates.values()}
 
 
 def batches(matrix: dict[str, list[str]], size: int = BATCH) -> list[tuple[str, ...]]:
@@ -114,6 +115,8 @@ def test_every_check_can_fail(diag_run):
 def test_failing_state_links_its_own_fix_steps(diag_run):
     run = diag_run("-m", "health", "--sandbox-fault", "airbyte_stale")
     by_id = {c["id"]: c for c in run.summary["checks"]}
-    assert by_id["adinsights.health.airbyte.status"]["anchor"] == "health.md#airbyte-stale"
+    assert by_id["adinsights.health.airbyte.status"]["anchor"] == (
+        "adinsights/health.md#airbyte-stale")
     assert by_id["adinsights.health.airbyte.status"]["category"] == "stale data"
-    assert by_id["adinsights.health.sync.state[acme]"]["anchor"] == "health.md#sync-health-stale-connection"
+    assert by_id["adinsights.health.sync.state[acme]"]["anchor"] == (
+        "adinsights/health.md#sync-health-stale-connection")

@@ -19,7 +19,7 @@ def test_validation_evidence_written_under_xdist(diag_run):
     assert set(rows) == {c["id"] for c in run.summary["checks"] if c["id"].startswith("meta.")}
     assert "days until the token expires" in text
     assert "[report.html](report.html)" in text
-    assert "meta.md#token-expiry" in text
+    assert "adinsights/meta.md#token-expiry" in text
     assert not any(name.startswith("meta-validation") for name in
                    (p.name for p in run.reports.rglob("*") if p.parent != run.run_dir.resolve()))
 

@@ -25,7 +25,8 @@ def test_default_run_sends_no_burst_and_no_write(diag_run):
     assert [p for _, p in writes if p == "/api/auth/login/"] == ["/api/auth/login/"]
     assert not [p for _, p in sent if p.split("?")[0] in BURST_TARGETS]
     assert not [p for _, p in sent if "cache=false" in p]
-    assert run.ids("skipped") >= {"adinsights.edge.throttle[/api/token/]", "adinsights.cache.bypass[acme]"}
+    assert run.ids("skipped") >= {"adinsights.edge.throttle[/api/token/]",
+                                  "adinsights.cache.bypass[acme]"}
 
 
 def test_intrusive_run_sends_bounded_bursts(diag_run):

@@ -19,11 +19,11 @@ def test_reports_for_a_failing_run(diag_run):
     # terminal: one line per failed check with id, observation and runbook link
     lines = [line for line in run.output.splitlines() if line.startswith("FAILED health.dbt")]
     assert any("failing models: model.adinsights.stg_meta_ads" in line
-               and "health.md#dbt-failing-models" in line for line in lines), run.output
+               and "adinsights/health.md#dbt-failing-models" in line for line in lines), run.output
 
     # HTML: fix steps inline, the link, and the evidence that was evaluated
     page = (run_dir / "report.html").read_text()
-    assert "health.md#dbt-failing-models" in page
+    assert "adinsights/health.md#dbt-failing-models" in page
     assert "make run-dbt" in page  # a fix step from runbooks/health.md
     assert "stg_meta_ads" in page and "/api/health/dbt/" in page
     blobs = re.findall(r"data:application/json;charset=utf-8;base64,([A-Za-z0-9+/=]+)", page)
@@ -36,7 +36,7 @@ def test_reports_for_a_failing_run(diag_run):
     cases = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     dbt = next(c for c in cases if c["name"] == "adinsights.health.dbt.status")
     assert dbt["status"] == "failed"
-    assert any("health.md#dbt-failing-models" in link["url"] for link in dbt["links"])
+    assert any("adinsights/health.md#dbt-failing-models" in link["url"] for link in dbt["links"])
     labels = {(label["name"], label["value"]) for label in dbt["labels"]}
     assert ("severity", "critical") in labels and ("tag", "health") in labels
     attached = {a["name"]: a["source"] for a in dbt["attachments"]}

@@ -32,10 +32,19 @@ def test_redactor_masks_known_values_headers_and_keys():
     assert r.text("postgresql://airbyte:pw@db:5432/x") == f"postgresql://airbyte:{MASK}@db:5432/x"
 
 
+def test_custom_credential_headers_are_masked_by_name():
+    """A system's own secret header needs no entry in the framework; CORS headers stay."""
+    r = Redactor()
+    assert r.headers({"X-Airbyte-Webhook-Secret": "w", "X-Api-Key": "k", "X-Auth-Token": "t",
+                      "Access-Control-Allow-Origin": "http://a", "X-Tokenizer": "on"}) == {
+        "X-Airbyte-Webhook-Secret": MASK, "X-Api-Key": MASK, "X-Auth-Token": MASK,
+        "Access-Control-Allow-Origin": "http://a", "X-Tokenizer": "on"}
+
+
 def test_runbook_slugs_match_github():
     assert runbooks.slug("Social: started, not complete") == "social-started-not-complete"
     assert runbooks.slug("dbt source freshness: warning") == "dbt-source-freshness-warning"
-    assert "health.md#airbyte-stale" in runbooks.sections()
+    assert "adinsights/health.md#airbyte-stale" in runbooks.sections()
 
 
 def test_many_secrets_are_masked_longest_first():

@@ -19,7 +19,8 @@ def test_missing_engine_socket_fails_once_and_blocks_container_checks(diag_run):
     assert set(blocked) == CONTAINER_CHECKS
     assert all("container engine unreachable" in reason for reason in blocked.values())
     # the config database is still read over psycopg, so its checks still decide
-    assert {"adinsights.airbyte.db.relations", "adinsights.airbyte.db.metadata"} <= run.ids("passed")
+    assert {"adinsights.airbyte.db.relations",
+            "adinsights.airbyte.db.metadata"} <= run.ids("passed")
 
 
 def test_no_engine_on_this_machine_is_not_run_not_failed(diag_run, profile_file):
