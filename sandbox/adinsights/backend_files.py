@@ -196,7 +196,7 @@ def compose_text(world: World, server_url: str, webapp_url: str) -> str:
 
 
 def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
-    """Write every file under `root`; returns them as Sandbox.paths entries."""
+    """Write every file under `root`; returns them as placeholder entries (the StandIn's paths)."""
     env_file, compose_file = root / "backend.env", root / "docker-compose.yml"
     env = meta_graph.with_meta_env(env_text(world, urls["airbyte_api"]), world.meta)
     env_file.write_text(env, encoding="utf-8")

@@ -235,7 +235,7 @@ def compose_text(world: World) -> str:
 
 
 def write(root: Path, world: World) -> dict[str, str]:
-    """Write the settings module and both manifests; returns them as Sandbox.paths."""
+    """Write the settings module and both manifests; returns them as placeholder entries."""
     settings = root / "backend" / "core" / "settings.py"
     manifests = root / "deploy"
     files = {
