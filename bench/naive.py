@@ -24,8 +24,9 @@ from pathlib import Path
 from common import ROOT, run_suite
 
 sys.path.insert(0, str(ROOT))
-from sandbox import Account, Sandbox  # noqa: E402
-from sandbox.aimed import aimed_profile  # noqa: E402
+from sandbox.adinsights import Account, StandIn  # noqa: E402
+from sandbox.parts.aimed import aimed_profile  # noqa: E402
+from sandbox.stack import Stack  # noqa: E402
 
 SCRIPT = Path(__file__).with_name("naive_probe.sh")
 GLOBAL = ["/api/health/", "/api/health/version/", "/api/health/airbyte/", "/api/health/dbt/",
@@ -57,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"health endpoints: suite (-m health, 2 tenants) vs naive_probe.sh; medians over "
           f"{args.runs} runs")
-    with Sandbox([Account("acme", token=TOKEN)]) as sb:
+    sb = StandIn([Account("acme", token=TOKEN)])
+    with Stack([sb]):
         listed = urls(sb.urls["api"], sb.urls["superset"])
         walls = [naive(listed)[0] for _ in range(args.runs)]
         _, said = naive(listed)

@@ -33,10 +33,12 @@ def raw(tenants: int) -> float:
     import httpx
 
     sys.path.insert(0, str(ROOT))
-    from sandbox import Account, Sandbox
+    from sandbox.adinsights import Account, StandIn
+    from sandbox.stack import Stack
 
     accounts = [Account(f"t{n:04d}", token=f"bench-token-{n:04d}") for n in range(tenants)]
-    with Sandbox(accounts) as sb, httpx.Client() as client:
+    sb = StandIn(accounts)
+    with Stack([sb]), httpx.Client() as client:
         started = time.perf_counter()
         api = sb.urls["api"]
         for path in GLOBAL_PATHS:

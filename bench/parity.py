@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from fixtures.probes.db import DbProbe, DbTarget  # noqa: E402
 from fixtures.redact import Redactor  # noqa: E402
-from sandbox.postgres import Postgres  # noqa: E402
+from sandbox.parts.postgres import Postgres  # noqa: E402
 
 WRITES = """select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
 from pg_stat_user_tables"""

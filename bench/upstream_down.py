@@ -23,7 +23,7 @@ from pathlib import Path
 from common import ROOT, run_suite
 
 sys.path.insert(0, str(ROOT))
-from sandbox.aimed import aimed_profile  # noqa: E402
+from sandbox.parts.aimed import aimed_profile  # noqa: E402
 
 TIMEOUTS = (1.0, 2.0, 3.0)
 

@@ -14,9 +14,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from sandbox.faults import FAULTS
-from sandbox.stack import Sandbox
-from sandbox.state import Account, webhook_settings
+from sandbox import faults_by_system, systems
+from sandbox.adinsights import Account
+from sandbox.adinsights import StandIn as AdInsights
+from sandbox.adinsights.state import webhook_settings
+from sandbox.stack import Stack
+from sandbox.voucher import StandIn as Voucher
 
 
 def _secret(name: str, kind: str) -> str:
@@ -50,7 +53,8 @@ def _positive(value: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox", description="Serve a simulated ADinsights stack on 127.0.0.1."
+        prog="python -m sandbox",
+        description="Serve a simulated ADinsights stack and voucher DR rehearsal on 127.0.0.1."
     )
     parser.add_argument(
         "--fault", action="append", default=[], metavar="NAME", help="apply a named fault"
@@ -65,19 +69,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _describe(sandbox: Sandbox, airbyte_auth: tuple[str, str] | None, webhook: str) -> str:
-    faults = ", ".join(sorted(sandbox.faults)) or "none"
+def _describe(stack: Stack, adinsights: AdInsights, airbyte_auth: tuple[str, str] | None,
+              webhook: str) -> str:
+    faults = ", ".join(sorted(f for s in stack.stand_ins for f in s.faults)) or "none"
     lines = [f"ADinsights sandbox running (faults: {faults})"]
-    places = {**sandbox.urls, **sandbox.paths}
+    places = stack.placeholders()
     width = max(map(len, places))
     lines += [f"  {name:<{width}} {place}" for name, place in places.items()]
     if airbyte_auth:
         lines.append(f"airbyte basic auth: {airbyte_auth[0]} / {airbyte_auth[1]}")
-    secret, required = webhook_settings(webhook, sandbox.faults)
+    secret, required = webhook_settings(webhook, adinsights.faults)
     shown = secret or ("unset, webhook answers 503" if required else "unset, webhook open")
     lines.append(f"webhook secret (X-Airbyte-Webhook-Secret): {shown}")
     lines.append("accounts:")
-    for tenant in sandbox.tenants:
+    for tenant in adinsights.tenants:
         account = tenant.account
         if account.username:
             login = f"login {account.username} / {account.password}"
@@ -88,29 +93,40 @@ def _describe(sandbox: Sandbox, airbyte_auth: tuple[str, str] | None, webhook: s
     return "\n".join(lines)
 
 
+def _fault_list() -> str:
+    """Every system's faults, under the system's name."""
+    found = {name: module.FAULTS for name, module in systems().items()}
+    width = max(len(fault) for faults in found.values() for fault in faults)
+    lines: list[str] = []
+    for system, faults in found.items():
+        lines += [f"{system}:", *(f"  {name:<{width}}  {text}" for name, text in faults.items())]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.list_faults:
-        width = max(map(len, FAULTS))
-        print("\n".join(f"{name:<{width}}  {text}" for name, text in FAULTS.items()))
+        print(_fault_list())
         return 0
     airbyte_auth = (AIRBYTE_USER, _secret("airbyte", "PASSWORD")) if args.airbyte_auth else None
     webhook = _secret("webhook", "SECRET")
     try:
-        sandbox = Sandbox(
+        chosen = faults_by_system(args.fault)
+        adinsights = AdInsights(
             demo_accounts(args.tenants),
-            faults=args.fault,
+            faults=chosen["adinsights"],
             airbyte_auth=airbyte_auth,
             webhook_secret=webhook,
         )
+        stack = Stack([adinsights, Voucher(faults=chosen["voucher"])])
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    with sandbox:
-        print(_describe(sandbox, airbyte_auth, webhook), flush=True)
+    with stack:
+        print(_describe(stack, adinsights, airbyte_auth, webhook), flush=True)
         while not stopping.wait(0.5):
             pass
     return 0

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sandbox.app_db import (
+from sandbox.adinsights.app_db import (
     APP_ROLE,
     DISABLED_TABLE,
     OWNER,
@@ -31,8 +31,8 @@ from sandbox.app_db import (
     UNFORCED_TABLE,
     build_app_db,
 )
-from sandbox.postgres import Postgres, available
-from sandbox.state import stable_id
+from sandbox.adinsights.state import stable_id
+from sandbox.parts.postgres import Postgres, available
 
 AVAILABLE, REASON = available()
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason=f"no PostgreSQL server here: {REASON}")

@@ -20,9 +20,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sandbox import containers, engine
-from sandbox.containers import BOOTLOADER, DB, NAMES, SCHEDULER, SERVER, WORKER
-from sandbox.engine import Engine, EngineUnavailable
+from sandbox.adinsights import containers
+from sandbox.adinsights.containers import BOOTLOADER, DB, NAMES, SCHEDULER, SERVER, WORKER
+from sandbox.parts import engine
+from sandbox.parts.engine import Engine, EngineUnavailable
 
 SECRET = "engine-test-canary-7f3a"
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")

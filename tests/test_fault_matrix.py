@@ -10,7 +10,7 @@ import pytest
 
 from conftest import fault_matrix, leaks
 from fixtures import runbooks
-from sandbox import FAULTS
+from sandbox import all_exclusive, all_faults
 
 MATRIX = fault_matrix()
 BATCH = 4
@@ -39,7 +39,7 @@ def batches(matrix: dict[str, list[str]], size: int = BATCH) -> list[tuple[str, 
     exclusive, and none of them fails a gate (a gate failure blocks other checks, which
     would hide theirs). Every other fault runs alone. Deterministic: sorted by name.
     """
-    from sandbox.faults import EXCLUSIVE
+    EXCLUSIVE = all_exclusive()
 
     gates = _gates()
     alone, grouped = [], []
@@ -98,8 +98,8 @@ def test_batches_cover_every_fault_once():
 
 
 def test_every_sandbox_fault_is_in_the_matrix():
-    assert set(FAULTS) - set(MATRIX) == set()
-    assert set(MATRIX) - set(FAULTS) == {"healthy"}
+    assert set(all_faults()) - set(MATRIX) == set()
+    assert set(MATRIX) - set(all_faults()) == {"healthy"}
 
 
 def test_every_check_can_fail(diag_run):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.aimed import aimed_profile
-from sandbox.hostile import MODES, HostileServer
+from sandbox.parts.aimed import aimed_profile
+from sandbox.parts.hostile import MODES, HostileServer
 
 TOTAL_TIMEOUT = 2.0
 

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from sandbox.airbyte_db import (
+from sandbox.adinsights.airbyte_db import (
     AIRBYTE_VERSION,
     CONFIG_TABLES,
     EMPTY_SCHEMA,
@@ -30,8 +30,8 @@ from sandbox.airbyte_db import (
     TEMPORAL_DATABASES,
     build_airbyte_db,
 )
-from sandbox.postgres import Postgres, available
-from sandbox.state import stable_id
+from sandbox.adinsights.state import stable_id
+from sandbox.parts.postgres import Postgres, available
 
 AVAILABLE, REASON = available()
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason=REASON)

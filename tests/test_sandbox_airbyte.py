@@ -14,8 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sandboxes import Sandbox
 
-from sandbox import FAULTS, Account, Sandbox
+from sandbox import all_faults
+from sandbox.adinsights import Account
+
+FAULTS = all_faults()
 
 ACME = Account(name="acme", username="ops@acme.test", password="pw1")
 GLOBEX = Account(name="globex", token="tok2")

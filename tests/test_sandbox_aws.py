@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sandboxes import Sandbox
 
 from fixtures import evidence
 from fixtures.probes.aws import AwsError, AwsProbe
 from fixtures.redact import Redactor
-from sandbox import Account, Sandbox
-from sandbox.http import refused_port
+from sandbox.adinsights import Account
+from sandbox.parts.http import refused_port
 
 TIMEOUTS = {"connect": 1.0, "read": 2.0, "total": 5.0}
 KEYS = {"access_key_id": "AKIACANARY0000000001", "secret_access_key": "aws-secret-canary"}

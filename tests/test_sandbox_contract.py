@@ -15,8 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sandboxes import Sandbox
 
-from sandbox import FAULTS, Account, Sandbox
+from sandbox import all_faults
+from sandbox.adinsights import Account
+
+FAULTS = all_faults()
 
 ACME = Account(name="acme", username="ops@acme.test", password="pw1")
 GLOBEX = Account(name="globex", token="tok2")

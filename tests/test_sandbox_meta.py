@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import psycopg
 import pytest
+from sandboxes import Sandbox
 
-from sandbox import Account, Sandbox
-from sandbox.meta_graph import APP_ID, GRAPH_VERSION
-from sandbox.postgres import available
+from sandbox.adinsights import Account
+from sandbox.adinsights.meta_graph import APP_ID, GRAPH_VERSION
+from sandbox.parts.postgres import available
 
 ACME = Account(name="acme", token="tok-acme")
 GLOBEX = Account(name="globex", token="tok-globex")

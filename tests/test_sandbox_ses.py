@@ -10,13 +10,15 @@ import dns.resolver
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from sandboxes import Sandbox
 
 from fixtures import evidence
 from fixtures.probes.dns import DnsProbe
 from fixtures.redact import Redactor
-from sandbox import Account, Sandbox
-from sandbox.dns import OTHER_DKIM, TXT_CHUNK
-from sandbox.http import refused_port
+from sandbox.adinsights import Account
+from sandbox.adinsights.ses_dns import OTHER_DKIM
+from sandbox.parts.dns import TXT_CHUNK
+from sandbox.parts.http import refused_port
 
 DOMAIN = "adtelligent.net"
 TIMEOUTS = {"connect": 0.5, "read": 1.0, "total": 2.0}

@@ -18,11 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sandboxes import Sandbox
 
-from sandbox import FAULTS, Account, Sandbox
-from sandbox.metrics_cache import BEAT_CADENCE, WAREHOUSE_QUERY_DELAY, Snapshot
-from sandbox.state import Tenant
-from sandbox.tokens import TokenPairs
+from sandbox import all_faults
+from sandbox.adinsights import Account
+from sandbox.adinsights.metrics_cache import BEAT_CADENCE, WAREHOUSE_QUERY_DELAY, Snapshot
+from sandbox.adinsights.state import Tenant
+from sandbox.adinsights.tokens import TokenPairs
+
+FAULTS = all_faults()
 
 ACME = Account(name="acme", username="ops@acme.test", password="pw1")
 GLOBEX = Account(name="globex", token="tok2")

@@ -1,0 +1,212 @@
+"""Deployment files the checks read from disk: the backend's env file and the Airbyte
+compose file (external-apis 1.3), plus the backend's settings module, its deployment
+manifests (`deploy_files`) and the Celery task log (`task_logs`).
+
+They are written from the settings the simulated services actually run with, so a check
+comparing a file with what answers on a port finds them in agreement unless a fault makes
+the file wrong, the way a hand-edited file goes wrong in a real deployment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sandbox.adinsights import deploy_files, meta_graph, task_logs
+from sandbox.adinsights.deploy_files import Layout, core_settings, shared_settings
+from sandbox.adinsights.state import utc_now
+from sandbox.adinsights.world import World
+from sandbox.parts.http import HOST, refused_port
+
+ENV_MISMATCH_FAULT = "airbyte_env_mismatch"
+COMPOSE_ORDER_FAULT = "airbyte_compose_order"
+AIRBYTE_VERSION = "0.50.22"
+# The upstream defaults: a server without the proxy ignores them, as the local profile does.
+DEFAULT_AIRBYTE_CREDENTIALS = ("airbyte", "password")
+
+
+def _port(url: str) -> int:
+    return urlsplit(url).port or 80
+
+
+def _other_port(taken: int) -> int:
+    while (port := refused_port()) == taken:
+        pass
+    return port
+
+
+def env_text(world: World, airbyte_url: str) -> str:
+    if ENV_MISMATCH_FAULT in world.faults:
+        airbyte_url = f"http://{HOST}:{_other_port(_port(airbyte_url))}"
+    user, password = world.airbyte_auth or DEFAULT_AIRBYTE_CREDENTIALS
+    if "airbyte_misconfigured" in world.faults:
+        user = password = ""
+    settings = {
+        **core_settings(world),
+        **shared_settings(world),
+        "AIRBYTE_API_URL": airbyte_url,
+        "AIRBYTE_USERNAME": user,
+        "AIRBYTE_PASSWORD": password,
+        "AIRBYTE_WEBHOOK_SECRET_REQUIRED": "1" if world.webhook_secret_required else "0",
+        "AIRBYTE_WEBHOOK_SECRET": world.webhook_secret,
+        "AIRBYTE_DEFAULT_WORKSPACE_ID": world.tenants[0].connections[0].workspace_id,
+        **world.mail.settings,  # EMAIL_PROVIDER, EMAIL_FROM_ADDRESS, SES_*, AWS_REGION
+    }
+    lines = ["# ADinsights backend settings (backend/.env)"]
+    lines += [f"{key}={value}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+COMPOSE = Layout("""\
+# infrastructure/airbyte/docker-compose.yml: the runbook's local Airbyte profile.
+# No proxy and no basic auth: the server and the webapp publish their ports directly.
+name: airbyte
+
+services:
+  db:
+    image: airbyte/db:@version
+    container_name: airbyte-db
+    restart: unless-stopped
+    environment:
+      POSTGRES_USER: ${AIRBYTE_DB_USER:-airbyte}
+      POSTGRES_PASSWORD: ${AIRBYTE_DB_PASSWORD:-airbyte}
+      POSTGRES_DB: ${AIRBYTE_DB_NAME:-airbyte}
+    volumes:
+      - airbyte-db:/var/lib/postgresql/data
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U ${AIRBYTE_DB_USER:-airbyte}"]
+      interval: 10s
+      timeout: 5s
+      retries: 10
+
+  bootloader:
+    image: airbyte/bootloader:@version
+    container_name: airbyte-bootloader
+    restart: "no"
+    environment:@database
+      RUN_DATABASE_MIGRATION_ON_STARTUP: "true"
+    depends_on:
+      db:
+        condition: service_healthy
+
+  server:
+    image: airbyte/server:@version
+    container_name: airbyte-server
+    restart: unless-stopped
+    ports:
+      - "${AIRBYTE_SERVER_PORT:-@server_port}:8001"
+    environment:@database
+      CONFIG_ROOT: /data
+      WORKSPACE_ROOT: /tmp/workspace
+      TEMPORAL_HOST: airbyte-temporal:7233
+      WEBAPP_URL: http://localhost:@webapp_port/
+    volumes:
+      - airbyte-data:/data
+      - airbyte-workspace:/tmp/workspace
+    depends_on:@after_bootloader
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://localhost:8001/api/v1/health"]
+      interval: 10s
+      timeout: 5s
+      retries: 10
+
+  webapp:
+    image: airbyte/webapp:@version
+    container_name: airbyte-webapp
+    restart: unless-stopped
+    ports:
+      - "${AIRBYTE_WEBAPP_PORT:-@webapp_port}:80"
+    environment:
+      INTERNAL_API_HOST: airbyte-server:8001
+      CONNECTOR_BUILDER_API_HOST: airbyte-server:8001
+    depends_on:
+      server:
+        condition: service_started
+
+  worker:
+    image: airbyte/worker:@version
+    container_name: airbyte-worker
+    restart: unless-stopped
+    environment:@database
+      WORKSPACE_ROOT: /tmp/workspace
+      WORKSPACE_DOCKER_MOUNT: airbyte-workspace
+      LOCAL_ROOT: /tmp/airbyte_local
+      LOCAL_DOCKER_MOUNT: airbyte-local
+      TEMPORAL_HOST: airbyte-temporal:7233
+      INTERNAL_API_HOST: airbyte-server:8001
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+      - airbyte-workspace:/tmp/workspace
+      - airbyte-local:/tmp/airbyte_local
+    depends_on:@after_bootloader
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://airbyte-server:8001/api/v1/health"]
+      interval: 10s
+      timeout: 5s
+      retries: 10
+
+  temporal:
+    image: temporalio/auto-setup:1.25.0
+    container_name: airbyte-temporal
+    restart: unless-stopped
+    environment:
+      DB: postgres12
+      DB_PORT: 5432
+      POSTGRES_USER: ${AIRBYTE_DB_USER:-airbyte}
+      POSTGRES_PWD: ${AIRBYTE_DB_PASSWORD:-airbyte}
+      POSTGRES_SEEDS: db
+    depends_on:
+      db:
+        condition: service_healthy
+
+volumes:
+  airbyte-db:
+    name: airbyte-db
+  airbyte-data:
+    name: airbyte-data
+  airbyte-workspace:
+    name: airbyte-workspace
+  airbyte-local:
+    name: airbyte-local
+""")
+# Blocks shared by several services; filled in before the whole file.
+_DATABASE = Layout("""
+      DATABASE_USER: ${AIRBYTE_DB_USER:-airbyte}
+      DATABASE_PASSWORD: ${AIRBYTE_DB_PASSWORD:-airbyte}
+      DATABASE_URL: jdbc:postgresql://db:5432/${AIRBYTE_DB_NAME:-airbyte}
+      AIRBYTE_VERSION: @version""")
+_AFTER_BOOTLOADER = Layout("""
+      bootloader:
+        condition: @condition
+      db:
+        condition: service_healthy""")
+
+
+def compose_text(world: World, server_url: str, webapp_url: str) -> str:
+    """Published ports are the ones the sandbox serves on, so the file and the ports agree."""
+    ordered = COMPOSE_ORDER_FAULT not in world.faults
+    condition = "service_completed_successfully" if ordered else "service_started"
+    return COMPOSE.substitute(
+        version=AIRBYTE_VERSION,
+        server_port=_port(server_url),
+        webapp_port=_port(webapp_url),
+        database=_DATABASE.substitute(version=AIRBYTE_VERSION),
+        after_bootloader=_AFTER_BOOTLOADER.substitute(condition=condition),
+    )
+
+
+def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
+    """Write every file under `root`; returns them as placeholder entries (the StandIn's paths)."""
+    env_file, compose_file = root / "backend.env", root / "docker-compose.yml"
+    env = meta_graph.with_meta_env(env_text(world, urls["airbyte_api"]), world.meta)
+    env_file.write_text(env, encoding="utf-8")
+    compose = compose_text(world, urls["airbyte_api"], urls["airbyte_ui"])
+    compose_file.write_text(compose, encoding="utf-8")
+    task_log = root / "logs" / "celery-tasks.jsonl"
+    task_logs.write(task_log, world, utc_now())
+    return {
+        "env_file": str(env_file),
+        "compose_file": str(compose_file),
+        **deploy_files.write(root, world),
+        "task_log": str(task_log),
+    }
