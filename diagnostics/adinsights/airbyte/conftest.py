@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from diagnostics.adinsights.gates import airbyte_auth
 from fixtures.context import Context
 from fixtures.probes import files
 from fixtures.probes.db import DbError
@@ -45,13 +46,13 @@ def _url_or_skip(diag: Context, key: str) -> None:
 
 @pytest.fixture
 def airbyte_health(diag: Context) -> Response:
-    return diag.http.get("airbyte_api", "/api/v1/health", headers=diag.airbyte_auth())
+    return diag.http.get("airbyte_api", "/api/v1/health", headers=airbyte_auth(diag))
 
 
 @pytest.fixture
 def airbyte_ui_page(diag: Context) -> Response:
     _url_or_skip(diag, "airbyte_ui")
-    return diag.http.get("airbyte_ui", "/", headers=diag.airbyte_auth())
+    return diag.http.get("airbyte_ui", "/", headers=airbyte_auth(diag))
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def config_api(diag: Context):
 
     def call(path: str, body: dict) -> Response:
         return diag.http.post("airbyte_api", f"/api/v1/{path}", json_body=body,
-                              headers=diag.airbyte_auth(), memo=True)
+                              headers=airbyte_auth(diag), memo=True)
 
     return call
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from diagnostics.adinsights.gates import dns
 from fixtures import evidence
 from fixtures.context import Context
 from fixtures.probes import files
@@ -119,7 +120,7 @@ def account(ses_call) -> SesAnswer:
 @pytest.fixture
 def lookup(diag: Context):
     def query(name: str, rtype: str) -> Answer:
-        return diag.dns.query(name, rtype)
+        return dns(diag).query(name, rtype)
 
     return query
 
