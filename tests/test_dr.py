@@ -13,7 +13,7 @@ from conftest import ROOT
 
 def _load_drill():
     """The calendar lives with its checks, outside the installed packages."""
-    spec = importlib.util.spec_from_file_location("drill", ROOT / "diagnostics/dr/drill.py")
+    spec = importlib.util.spec_from_file_location("drill", ROOT / "diagnostics/voucher/dr/drill.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
