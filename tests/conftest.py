@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -43,19 +44,28 @@ def fault_matrix() -> dict[str, list[str]]:
 
 
 def _engine_upstreams() -> frozenset[str]:
-    return frozenset({"engine"})  # the gate the sandbox reports as docker_unavailable
+    """The engine gate is the one that reads the sandbox's ``docker_unavailable``."""
+    return frozenset({"engine"})
 
 
 def _database_upstreams() -> frozenset[str]:
+    """The databases the sandbox marks ``*_unavailable`` when it has no server."""
     from sandbox import runtime
 
-    return frozenset(runtime.DATABASES)  # each gets a *_unavailable reason without a server
+    return frozenset(runtime.DATABASES)
 
 
 def _engine_available() -> tuple[bool, str]:
-    from sandbox import engine
+    """podman and runc, as the sandbox's engine asks, and what its image is built from:
+    without those the sandbox reports the engine unavailable just the same."""
+    from sandbox import engine, images
 
-    return engine.available()
+    ok, reason = engine.available()
+    if ok and not images.BUSYBOX.is_file():
+        return False, f"{images.BUSYBOX} not found: apt-get install busybox-static"
+    if ok and images.psql_binary() is None:
+        return False, "psql not found: apt-get install postgresql-client"
+    return ok, reason
 
 
 def _postgres_available() -> tuple[bool, str]:
@@ -64,10 +74,16 @@ def _postgres_available() -> tuple[bool, str]:
     return postgres.available()
 
 
+def _psql_available() -> tuple[bool, str]:
+    found = shutil.which("psql")
+    return (True, f"psql at {found}") if found else (
+        False, "psql not on PATH: apt-get install postgresql-client")
+
+
 @dataclass(frozen=True)
 class Piece:
     """A system piece the sandbox can do without: how the sandbox itself finds out
-    whether it is here, and which upstreams (gate names) it is what backs them."""
+    whether it is here, and the upstreams (gate names) that cannot exist without it."""
 
     label: str
     available: Callable[[], tuple[bool, str]]
@@ -79,6 +95,7 @@ PIECES = {
                     _engine_upstreams),
     "postgres": Piece("PostgreSQL's server binaries (initdb, pg_ctl, postgres)",
                       _postgres_available, _database_upstreams),
+    "psql": Piece("PostgreSQL's client (psql)", _psql_available, frozenset),
 }
 NEEDS_PROPERTY = "missing_piece"
 
@@ -132,7 +149,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for name, count in sorted(counts.items()):
         terminalreporter.write_line(
             f"{count} case{'s' if count != 1 else ''} skipped for want of "
-            f"{PIECES[name].label}: {missing(name) or 'missing on a worker'}")
+            f"{PIECES[name].label}: {missing(name) or 'missing where they ran'}")
 
 
 # --- which checks need which piece, from the catalog -----------------------------------

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from conftest import needs
 from sandbox.app_db import (
     APP_ROLE,
     DISABLED_TABLE,
@@ -31,11 +32,10 @@ from sandbox.app_db import (
     UNFORCED_TABLE,
     build_app_db,
 )
-from sandbox.postgres import Postgres, available
+from sandbox.postgres import Postgres
 from sandbox.state import stable_id
 
-AVAILABLE, REASON = available()
-pytestmark = pytest.mark.skipif(not AVAILABLE, reason=f"no PostgreSQL server here: {REASON}")
+pytestmark = needs("postgres")
 
 NAMES = ("acme", "globex")
 
