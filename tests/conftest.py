@@ -8,12 +8,18 @@ and side-effect free; its fixtures only apply to this directory.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import os
 import re
 import secrets
+import shutil
+import subprocess
+import sys
 import tomllib
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,171 @@ DATA_URI = re.compile(r"base64,([A-Za-z0-9+/=]+)")
 
 def fault_matrix() -> dict[str, list[str]]:
     return tomllib.loads(MATRIX_FILE.read_text())["faults"]
+
+
+# --- optional system pieces -------------------------------------------------------------
+#
+# The sandbox runs without a container engine or a PostgreSQL server, reporting the checks
+# that need one as not run. A self-test that needs a piece is marked ``@needs("engine")``
+# (or calls ``require``): where the piece is missing it skips naming it, and under CI=true,
+# where .ci/run installs every piece, the skip is a failure, so CI still proves that path.
+
+
+def _engine_upstreams() -> frozenset[str]:
+    """The engine gate is the one that reads the sandbox's ``docker_unavailable``."""
+    return frozenset({"engine"})
+
+
+def _database_upstreams() -> frozenset[str]:
+    """The databases the sandbox marks ``*_unavailable`` when it has no server."""
+    from sandbox.adinsights import runtime
+    from sandbox.voucher import stand_in
+
+    return frozenset(runtime.DATABASES + stand_in.DATABASES)
+
+
+def _engine_available() -> tuple[bool, str]:
+    """podman and runc, as the sandbox's engine asks, and what its image is built from:
+    without those the sandbox reports the engine unavailable just the same."""
+    from sandbox.adinsights import images
+    from sandbox.parts import engine
+
+    ok, reason = engine.available()
+    if ok and not images.BUSYBOX.is_file():
+        return False, f"{images.BUSYBOX} not found: apt-get install busybox-static"
+    if ok and images.psql_binary() is None:
+        return False, "psql not found: apt-get install postgresql-client"
+    return ok, reason
+
+
+def _postgres_available() -> tuple[bool, str]:
+    from sandbox.parts import postgres
+
+    return postgres.available()
+
+
+def _psql_available() -> tuple[bool, str]:
+    found = shutil.which("psql")
+    return (True, f"psql at {found}") if found else (
+        False, "psql not on PATH: apt-get install postgresql-client")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A system piece the sandbox can do without: how the sandbox itself finds out
+    whether it is here, and the upstreams (gate names) that cannot exist without it."""
+
+    label: str
+    available: Callable[[], tuple[bool, str]]
+    upstreams: Callable[[], frozenset[str]]
+
+
+PIECES = {
+    "engine": Piece("podman and runc (the container engine)", _engine_available,
+                    _engine_upstreams),
+    "postgres": Piece("PostgreSQL's server binaries (initdb, pg_ctl, postgres)",
+                      _postgres_available, _database_upstreams),
+    "psql": Piece("PostgreSQL's client (psql)", _psql_available, frozenset),
+}
+NEEDS_PROPERTY = "missing_piece"
+
+
+@functools.cache
+def missing(name: str) -> str | None:
+    """Why the piece is missing here, asked of the sandbox once per process; None if it
+    is here. The sandbox's own answer is used, so the tests never disagree with it."""
+    ok, reason = PIECES[name].available()
+    return None if ok else reason
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def needs(*names: str) -> pytest.MarkDecorator:
+    """Mark a test (or a ``pytest.param``) as needing these pieces; see ``require``."""
+    unknown = set(names) - set(PIECES)
+    if unknown:
+        raise ValueError(f"unknown system piece(s) {sorted(unknown)}; known: {sorted(PIECES)}")
+    return pytest.mark.needs(*names)
+
+
+def require(item: pytest.Item, *names: str) -> None:
+    """Skip the test when pieces it needs are missing, naming each and why; fail instead
+    under CI=true. Each missing piece is recorded on the report for the summary line."""
+    absent = [name for name in names if missing(name) is not None]
+    if not absent:
+        return
+    item.user_properties += [(NEEDS_PROPERTY, name) for name in absent]
+    message = "needs " + "; and ".join(f"{PIECES[n].label}: {missing(n)}" for n in absent)
+    if in_ci():
+        pytest.fail(f"CI=true, where every system piece is installed, but this test {message}",
+                    pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture starts a server: a module fixture would otherwise fail first."""
+    for mark in item.iter_markers("needs"):
+        require(item, *mark.args)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per missing piece, so a partial run says plainly what it did not prove."""
+    counts = Counter(value for report in terminalreporter.stats.get("skipped", [])
+                     for key, value in getattr(report, "user_properties", ())
+                     if key == NEEDS_PROPERTY)
+    for name, count in sorted(counts.items()):
+        terminalreporter.write_line(
+            f"{count} case{'s' if count != 1 else ''} skipped for want of "
+            f"{PIECES[name].label}: {missing(name) or 'missing where they ran'}")
+
+
+# --- which checks need which piece, from the catalog -----------------------------------
+
+CATALOG_LINE = re.compile(r"^(\S+)\s+\S+\s+(?:critical|high|medium|low)\s+\d+\s+\S+"
+                          r"(?:\s+\(needs ([^)]*)\))?\s*$", re.MULTILINE)
+
+
+@functools.cache
+def catalog_needs() -> dict[str, tuple[str, ...]]:
+    """Each check id -> its upstreams, as ``pytest --list-checks`` prints them: the
+    catalog is the one place a check declares what it needs."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "diagnostics"), "--rootdir", str(ROOT),
+         "-c", str(ROOT / "pyproject.toml"), "-p", "no:randomly", "-p", "no:xdist",
+         "--list-checks"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    found = {m[1]: tuple(n.strip() for n in m[2].split(",")) if m[2] else ()
+             for m in CATALOG_LINE.finditer(listed.stdout)}
+    if not found:
+        raise RuntimeError(f"pytest --list-checks listed no check:\n{listed.stdout[-2000:]}")
+    return found
+
+
+def _gate_parents() -> dict[str, tuple[str, ...]]:
+    from fixtures import context  # noqa: F401 - registers the shared gates
+    from fixtures.gates import GATES
+
+    return {name: tuple(p.partition(":")[0] for p in gate.needs) for name, gate in GATES.items()}
+
+
+def _backing(upstream: str, parents: dict[str, tuple[str, ...]]) -> set[str]:
+    """The pieces behind an upstream: its own, and those of the gates it waits on."""
+    name = upstream.partition(":")[0]
+    own = {piece for piece, p in PIECES.items() if name in p.upstreams()}
+    return own.union(*(_backing(parent, parents) for parent in parents.get(name, ())))
+
+
+def pieces_for(check_id: str) -> set[str]:
+    """The pieces without which a check is reported as not run. A need ``a|b`` reaches
+    the upstream ``a`` by another route, so it needs what ``a`` needs (a database cannot
+    be read through the engine where there is no database)."""
+    parents = _gate_parents()
+    base = check_id.split("[", 1)[0]
+    return set().union(*(_backing(need.split("|")[0], parents)
+                         for need in catalog_needs().get(base, ())))
 
 
 @dataclass

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from conftest import needs
 from sandbox.adinsights.app_db import (
     APP_ROLE,
     DISABLED_TABLE,
@@ -32,10 +33,9 @@ from sandbox.adinsights.app_db import (
     build_app_db,
 )
 from sandbox.adinsights.state import stable_id
-from sandbox.parts.postgres import Postgres, available
+from sandbox.parts.postgres import Postgres
 
-AVAILABLE, REASON = available()
-pytestmark = pytest.mark.skipif(not AVAILABLE, reason=f"no PostgreSQL server here: {REASON}")
+pytestmark = needs("postgres")
 
 NAMES = ("acme", "globex")
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, needs
 
 
 def _load_drill():
@@ -60,6 +60,7 @@ def test_backups_in_a_local_directory(diag_run, profile_file, fault, failed):
         assert "voucher-" in fresh["condition"] and "(50.0) <= 24.0" in fresh["condition"]
 
 
+@needs("postgres")
 def test_a_retention_window_below_365_days_fails(diag_run, profile_file):
     run = diag_run(f"--target-file={_profile(profile_file, audit_retention_days='90')}",
                    "-m", "dr")

@@ -20,9 +20,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from conftest import needs
 from sandbox.adinsights import containers
 from sandbox.adinsights.containers import BOOTLOADER, DB, NAMES, SCHEDULER, SERVER, WORKER
 from sandbox.parts import engine
+from sandbox.parts import postgres as pg_server
 from sandbox.parts.engine import Engine, EngineUnavailable
 
 SECRET = "engine-test-canary-7f3a"
@@ -31,29 +33,15 @@ _STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
 _ADDED_AT_START = ("HOSTNAME=", "HOME=")
 
 
-def _require_engine() -> None:
-    ok, reason = engine.available()
-    if not ok:
-        pytest.skip(f"no container engine: podman/runc not installed ({reason})")
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One engine for the module: containers are replaced per test, the image is kept."""
-    _require_engine()
     started = Engine(tmp_path_factory.mktemp("engine")).start()
     yield started
     started.stop()
 
 
 # --- a throwaway PostgreSQL for the psql test -------------------------------------------
-
-def _pg_bindir() -> Path | None:
-    found = shutil.which("initdb")
-    candidates = [Path(found).resolve().parent] if found else []
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((path for path in candidates if (path / "pg_ctl").is_file()), None)
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -65,10 +53,10 @@ def _free_port() -> int:
 def postgres() -> Iterator[int]:
     """A server on 127.0.0.1 with an `airbyte` database holding one table and an empty
     `airbyte_empty` one. The server refuses to run as root, hence runuser; its directory
-    sits in /tmp because pytest's own temp directories are closed to other users."""
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries: apt-get install postgresql")
+    sits in /tmp because pytest's own temp directories are closed to other users. The
+    binaries are found as the sandbox finds them; its test is marked as needing them."""
+    bindir = pg_server._bindir()
+    assert bindir is not None, "marked needs('postgres'), yet no server binaries"
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     root = Path(tempfile.mkdtemp(prefix="engine-pg-"))
     root.chmod(0o755)
@@ -135,6 +123,7 @@ def _env(seen: dict[tuple[str, str], object], name: str) -> dict[str, str]:
 
 # --- tests ----------------------------------------------------------------------------
 
+@needs("engine")
 def test_engine_answers_the_docker_api(running: Engine) -> None:
     client = running.client()
     assert running.docker_host == f"unix://{running.socket_path}"
@@ -152,6 +141,7 @@ def test_unavailable_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch
     assert not (tmp_path / "engine").exists()
 
 
+@needs("engine")
 def test_healthy_bootloader_exits_0_after_bootstrapping(
         healthy: dict[tuple[str, str], object]) -> None:
     logs = healthy[BOOTLOADER, "logs"]
@@ -205,6 +195,7 @@ EVIDENCE = {
 }
 
 
+@needs("engine")
 @pytest.mark.parametrize("fault", sorted(FAULTED))
 def test_fault_changes_only_its_evidence(running: Engine, healthy: dict, fault: str) -> None:
     made = containers.create_airbyte(running, faults={fault}, db_port=5432, db_password=SECRET)
@@ -215,6 +206,7 @@ def test_fault_changes_only_its_evidence(running: Engine, healthy: dict, fault: 
     assert set(made.started) == {name for name in NAMES if seen[name, "status"] != "created"}
 
 
+@needs("engine", "postgres")
 def test_psql_in_airbyte_db_reaches_the_real_server(running: Engine, postgres: int) -> None:
     containers.create_airbyte(running, db_port=postgres, db_password=SECRET)
     db = running.client().containers.get(DB)
@@ -251,8 +243,8 @@ def _mounts_below(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("how", ["stop", "after_service_killed"])
+@needs("engine")
 def test_stop_leaves_no_process_or_storage(tmp_path: Path, how: str) -> None:
-    _require_engine()
     service = containers.AirbyteService(tmp_path / "engine", set(), db_port=5432,
                                         db_password=SECRET)
     docker_host = service.start()
@@ -273,9 +265,9 @@ def test_stop_leaves_no_process_or_storage(tmp_path: Path, how: str) -> None:
     assert _mounts_below(workdir) == []
 
 
+@needs("engine")
 def test_start_that_times_out_cleans_up(tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    _require_engine()
     monkeypatch.setattr(engine, "READY_TIMEOUT", 0.0)
     workdir = tmp_path / "engine"
     with pytest.raises(EngineUnavailable, match="^podman service did not answer within 0 s$"):

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import fault_matrix, leaks
+from conftest import PIECES, fault_matrix, leaks, needs, pieces_for
 from fixtures import runbooks
 from sandbox import all_exclusive, all_faults
 
@@ -36,11 +36,10 @@ def batches(matrix: dict[str, list[str]], size: int = BATCH) -> list[tuple[str, 
 
     Faults share a run only when they break different sandbox parts (the name's first
     word: ``airbyte``, ``dr``, ``ses``...), expect disjoint checks, are not mutually
-    exclusive, and none of them fails a gate (a gate failure blocks other checks, which
+    exclusive, need the same system pieces (so a missing piece skips no fault that could
+    have run), and none of them fails a gate (a gate failure blocks other checks, which
     would hide theirs). Every other fault runs alone. Deterministic: sorted by name.
     """
-    EXCLUSIVE = all_exclusive()
-
     gates = _gates()
     alone, grouped = [], []
     for fault in sorted(matrix):
@@ -49,10 +48,7 @@ def batches(matrix: dict[str, list[str]], size: int = BATCH) -> list[tuple[str, 
             alone.append((fault,))
             continue
         for group in grouped:
-            taken = {_base(c) for other in group for c in matrix[other]}
-            if (len(group) < size and not expected & taken
-                    and fault.split("_")[0] not in {o.split("_")[0] for o in group}
-                    and not any({fault, o} <= ex for ex in EXCLUSIVE for o in group)):
+            if len(group) < size and _fits(fault, group, matrix):
                 group.append(fault)
                 break
         else:
@@ -60,7 +56,34 @@ def batches(matrix: dict[str, list[str]], size: int = BATCH) -> list[tuple[str, 
     return alone + [tuple(group) for group in grouped]
 
 
-@pytest.mark.parametrize("faults", batches(MATRIX), ids="+".join)
+def _fits(fault: str, group: list[str], matrix: dict[str, list[str]]) -> bool:
+    taken = {_base(c) for other in group for c in matrix[other]}
+    return (not {_base(c) for c in matrix[fault]} & taken
+            and fault.split("_")[0] not in {o.split("_")[0] for o in group}
+            and not any({fault, o} <= ex for ex in all_exclusive() for o in group)
+            and needed(matrix[fault]) == needed(matrix[group[0]]))
+
+
+def needed(checks: list[str]) -> frozenset[str]:
+    """The system pieces without which some of these checks are reported as not run."""
+    return frozenset().union(*(pieces_for(check) for check in checks))
+
+
+def pieces(faults: tuple[str, ...]) -> tuple[str, ...]:
+    """The system pieces a batch cannot be proven without: those of the checks it expects
+    to fail (a missing piece reports them as not run). ``healthy`` asserts that nothing is
+    skipped, so it needs them all. Checks a batch does not expect may be not run."""
+    if faults == ("healthy",):
+        return tuple(PIECES)
+    return tuple(sorted(needed([check for fault in faults for check in MATRIX[fault]])))
+
+
+def cases() -> list:
+    return [pytest.param(group, marks=needs(*pieces(group)), id="+".join(group))
+            for group in batches(MATRIX)]
+
+
+@pytest.mark.parametrize("faults", cases())
 def test_faults_fail_exactly_their_checks(diag_run, canaries, faults):
     """Also the canary sweep: every credential holds a planted value, and no run of the
     matrix may show one anywhere (terminal, HTML, JUnit, Allure, summaries, logs)."""
@@ -95,6 +118,16 @@ def test_batches_cover_every_fault_once():
     assert ("healthy",) in batches(MATRIX)
     assert ("api_down",) in batches(MATRIX), "a gate fault runs alone"
     assert len(batches(MATRIX)) < len(MATRIX) / 2
+
+
+def test_batches_needing_a_piece_are_derived_from_the_catalog():
+    """Each piece is needed by some batch besides ``healthy``, and some need none: the
+    catalog was read, and a missing piece skips only part of the matrix."""
+    needed = {group: pieces(group) for group in batches(MATRIX)}
+    assert needed.pop(("healthy",)) == tuple(PIECES)
+    for piece in PIECES:
+        assert any(piece in each for each in needed.values()), piece
+    assert () in needed.values()
 
 
 def test_every_sandbox_fault_is_in_the_matrix():

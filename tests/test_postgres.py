@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from conftest import needs
 from sandbox.adinsights.airbyte_db import (
     AIRBYTE_VERSION,
     CONFIG_TABLES,
@@ -31,10 +32,7 @@ from sandbox.adinsights.airbyte_db import (
     build_airbyte_db,
 )
 from sandbox.adinsights.state import stable_id
-from sandbox.parts.postgres import Postgres, available
-
-AVAILABLE, REASON = available()
-pytestmark = pytest.mark.skipif(not AVAILABLE, reason=REASON)
+from sandbox.parts.postgres import Postgres
 
 ALL_TABLES = set(JOBS_TABLES) | set(CONFIG_TABLES)
 CONNECTION_ID = stable_id("test-postgres", "connection")
@@ -116,6 +114,7 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+@needs("postgres")
 def test_start_serves_and_stop_leaves_no_process_or_files() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pg-workdir-"))
     workdir.chmod(0o755)  # reachable by the server user, so the data dir goes inside it
@@ -138,6 +137,7 @@ def test_start_serves_and_stop_leaves_no_process_or_files() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@needs("postgres")
 def test_tcp_enforces_passwords(airbyte: Callable[[str | None], Built]) -> None:
     built = airbyte(None)
     with built.connect() as conn:
@@ -150,6 +150,7 @@ def test_tcp_enforces_passwords(airbyte: Callable[[str | None], Built]) -> None:
         psycopg.connect(superuser_dsn)
 
 
+@needs("postgres")
 def test_healthy_database_has_airbyte_layout(airbyte: Callable[[str | None], Built]) -> None:
     built = airbyte(None)
     assert built.info == {
@@ -184,6 +185,7 @@ def test_healthy_database_has_airbyte_layout(airbyte: Callable[[str | None], Bui
         assert {"airbyte", *TEMPORAL_DATABASES} <= databases
 
 
+@needs("postgres")
 def test_metadata_missing_drops_only_that_table(airbyte: Callable[[str | None], Built]) -> None:
     built = airbyte(METADATA_MISSING)
     assert built.tables() == ALL_TABLES - {"airbyte_metadata"}
@@ -191,6 +193,7 @@ def test_metadata_missing_drops_only_that_table(airbyte: Callable[[str | None], 
         conn.execute("SELECT value FROM airbyte_metadata")
 
 
+@needs("postgres")
 def test_empty_schema_has_no_relations(airbyte: Callable[[str | None], Built]) -> None:
     built = airbyte(EMPTY_SCHEMA)
     with built.connect() as conn:
@@ -202,7 +205,7 @@ def test_empty_schema_has_no_relations(airbyte: Callable[[str | None], Built]) -
         assert count == (0,)
 
 
-@pytest.mark.skipif(shutil.which("psql") is None, reason="psql client not installed")
+@needs("postgres", "psql")
 def test_psql_dt_reports_no_relations_under_empty_schema(
     airbyte: Callable[[str | None], Built],
 ) -> None:
@@ -237,6 +240,7 @@ def test_conflicting_faults_are_refused(tmp_path: Path) -> None:
         )
 
 
+@needs("postgres")
 def test_query_log_shows_each_role_statement_but_never_setup(tmp_path: Path) -> None:
     """The read-only proof reads this log: a write by a role must show up in it, and the
     superuser's setup (role passwords included) must not."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from conftest import needs
+
 BURST_TARGETS = ("/api/token/", "/api/auth/password-reset/", "/api/airbyte/webhook/")
 
 
@@ -41,6 +43,7 @@ WRITE = re.compile(r"^\s*(insert|update|delete|merge|create|alter|drop|truncate|
                    re.IGNORECASE)
 
 
+@needs("postgres")
 def test_default_run_sends_no_mutating_statement(diag_run):
     """The databases' own query log, written beside the reports: every statement the
     diagnostics' roles sent, none of which may change anything."""

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from sandboxes import Sandbox
 
+from conftest import needs
 from sandbox.adinsights import Account
 from sandbox.adinsights.meta_graph import APP_ID, GRAPH_VERSION
-from sandbox.parts.postgres import available
 
 ACME = Account(name="acme", token="tok-acme")
 GLOBEX = Account(name="globex", token="tok-globex")
@@ -145,10 +145,7 @@ def test_direct_read_walk_is_paginated_and_tenant_scoped() -> None:
         assert broken.status_code == 500 and broken.json()["error"]["code"] == "server_error"
 
 
-AVAILABLE, REASON = available()
-
-
-@pytest.mark.skipif(not AVAILABLE, reason=f"no PostgreSQL server here: {REASON}")
+@needs("postgres")
 def test_ops_role_reads_every_tenant_but_no_token_and_cannot_write() -> None:
     with running("meta_account_forbidden", runtime=("database",)) as sb:
         dsn = sb.dsn["meta_ops_db"]

@@ -3,7 +3,7 @@ dependency that cannot exist on this machine is reported as not run, saying why.
 
 from __future__ import annotations
 
-from conftest import ROOT
+from conftest import ROOT, needs
 
 CONTAINER_CHECKS = {
     "adinsights.airbyte.containers.bootloader", "adinsights.airbyte.containers.server_logs",
@@ -12,6 +12,7 @@ CONTAINER_CHECKS = {
 }
 
 
+@needs("postgres")
 def test_missing_engine_socket_fails_once_and_blocks_container_checks(diag_run):
     run = diag_run("-m", "airbyte", "--sandbox-fault", "engine_down")
     assert run.ids("failed", "error") == {"adinsights.airbyte.engine.reachable"}
