@@ -176,18 +176,23 @@ def catalog_needs() -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _gate_parents() -> dict[str, tuple[str, ...]]:
-    from fixtures import context  # noqa: F401 - registers the shared gates
+def _gate_parents() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(system, gate) -> the gates it waits on; each pack registers its own."""
     from fixtures.gates import GATES
+    from fixtures.packs import packs
 
-    return {name: tuple(p.partition(":")[0] for p in gate.needs) for name, gate in GATES.items()}
+    packs()  # importing the packs registers their gates
+    return {(system, name): tuple(p.partition(":")[0] for p in gate.needs)
+            for system, gates in GATES.items() for name, gate in gates.items()}
 
 
-def _backing(upstream: str, parents: dict[str, tuple[str, ...]]) -> set[str]:
+def _backing(system: str, upstream: str, parents: dict[tuple[str, str], tuple[str, ...]]
+             ) -> set[str]:
     """The pieces behind an upstream: its own, and those of the gates it waits on."""
     name = upstream.partition(":")[0]
     own = {piece for piece, p in PIECES.items() if name in p.upstreams()}
-    return own.union(*(_backing(parent, parents) for parent in parents.get(name, ())))
+    return own.union(*(_backing(system, parent, parents)
+                       for parent in parents.get((system, name), ())))
 
 
 def pieces_for(check_id: str) -> set[str]:
@@ -196,7 +201,8 @@ def pieces_for(check_id: str) -> set[str]:
     be read through the engine where there is no database)."""
     parents = _gate_parents()
     base = check_id.split("[", 1)[0]
-    return set().union(*(_backing(need.split("|")[0], parents)
+    system = base.split(".", 1)[0]
+    return set().union(*(_backing(system, need.split("|")[0], parents)
                          for need in catalog_needs().get(base, ())))
 
 
