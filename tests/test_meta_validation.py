@@ -16,7 +16,8 @@ def test_validation_evidence_written_under_xdist(diag_run):
     assert rows["adinsights.meta.token.expiry"] == "failed"
     assert rows["adinsights.meta.token.valid"] == "passed"
     assert rows["adinsights.meta.oauth.start"] == "skipped"  # intrusive, not allowed in this run
-    assert set(rows) == {c["id"] for c in run.summary["checks"] if c["id"].startswith("meta.")}
+    assert set(rows) == {c["id"] for c in run.summary["checks"]
+                         if c["id"].startswith("adinsights.meta.")}
     assert "days until the token expires" in text
     assert "[report.html](report.html)" in text
     assert "adinsights/meta.md#token-expiry" in text

@@ -17,7 +17,8 @@ def test_reports_for_a_failing_run(diag_run):
         assert (run_dir / name).exists(), name
 
     # terminal: one line per failed check with id, observation and runbook link
-    lines = [line for line in run.output.splitlines() if line.startswith("FAILED health.dbt")]
+    lines = [line for line in run.output.splitlines()
+             if line.startswith("FAILED adinsights.health.dbt")]
     assert any("failing models: model.adinsights.stg_meta_ads" in line
                and "adinsights/health.md#dbt-failing-models" in line for line in lines), run.output
 
@@ -64,5 +65,5 @@ def test_blocked_checks_are_grouped_in_the_summary(diag_run):
     run = diag_run("-m", "health", "--sandbox-fault", "api_down")
     summary = (run.run_dir / "summary.md").read_text()
     assert "## Blocked" in summary
-    assert re.search(r"blocked by health\.api\.reachable: .*connection refused: \d+ checks",
-                     summary)
+    assert re.search(r"blocked by adinsights\.health\.api\.reachable: "
+                     r".*connection refused: \d+ checks", summary)

@@ -43,7 +43,8 @@ def test_expired_waiver_waives_nothing_and_fails_the_run(diag_run, tmp_path):
                    f"--waivers={waivers}")
     assert "adinsights.health.sync.state[acme]" in run.ids("failed")
     assert run.result.ret == 1
-    assert re.search(r"EXPIRED WAIVER health\.sync\.state\[acme\] \(expired 2020-01-31", run.output)
+    assert re.search(r"EXPIRED WAIVER adinsights\.health\.sync\.state\[acme\] "
+                     r"\(expired 2020-01-31", run.output)
 
 
 def test_expired_waiver_fails_even_a_green_run(diag_run, tmp_path):
