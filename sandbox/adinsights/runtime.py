@@ -29,7 +29,6 @@ from sandbox.parts.postgres import Databases
 from sandbox.parts.shared import Parts, Unavailable
 
 DATABASE, CONTAINERS, DR = "database", "containers", "dr"
-PARTS = (DATABASE, CONTAINERS, DR)
 DATABASES = ("airbyte_db", "app_db", "meta_ops_db", "audit_db")
 ENGINE_DOWN = "engine_down"
 
