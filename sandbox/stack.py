@@ -59,17 +59,21 @@ class Stack(Managed):
         if self.parts is not None:
             raise RuntimeError("stack already started")
         self.parts = parts = Parts(self._workdir)
+        # Stand-ins share nothing but the parts, which are thread-safe.
+        pool = ThreadPoolExecutor(max(len(self.stand_ins), 1), thread_name_prefix="sandbox-start")
         try:
-            # Stand-ins share nothing but the parts, which are thread-safe.
-            with ThreadPoolExecutor(max(len(self.stand_ins), 1),
-                                    thread_name_prefix="sandbox-start") as pool:
-                starts = [pool.submit(s.start, parts) for s in self.stand_ins]
+            starts = [pool.submit(s.start, parts) for s in self.stand_ins]
             for started in starts:
                 started.result()
             parts.seal()
         except BaseException:
+            # An interrupt (Ctrl-C, SIGTERM) can land while stand-ins are still starting:
+            # let them finish first, or stop() would miss what they start afterwards.
+            pool.shutdown(wait=True, cancel_futures=True)
             self.stop()
             raise
+        finally:
+            pool.shutdown(wait=True)
         return self
 
     def stop(self) -> None:

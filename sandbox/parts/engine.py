@@ -146,8 +146,10 @@ class _Service:
 
     def env(self) -> dict[str, str]:
         path = os.environ.get("PATH", "/usr/bin:/bin")
+        # TMPDIR: the API's image load spools each archive to a temp file it never removes;
+        # under the engine's own tmp it goes with the engine instead of piling up in /var/tmp.
         return {**os.environ, "CONTAINERS_CONF": str(self.workdir / "containers.conf"),
-                "PATH": f"{path}:{_SBIN}"}
+                "PATH": f"{path}:{_SBIN}", "TMPDIR": str(self.workdir / "tmp")}
 
     def close(self) -> None:
         """Each step only undoes what exists, so a second call is a no-op. A step that fails
@@ -286,6 +288,7 @@ class Engine(Managed):
         names = ("containers.conf", "root", "tmp", "networks", "service.log")
         service.owned += [self.workdir / name for name in names]
         service.owned += [short / "run", short / "podman.sock"]
+        (self.workdir / "tmp").mkdir(exist_ok=True)
         (self.workdir / "containers.conf").write_text(CONTAINERS_CONF.format(
             tmp=self.workdir / "tmp", networks=self.workdir / "networks"))
         return service

@@ -1,0 +1,104 @@
+"""A run stopped from outside (a CI job's timeout sends SIGTERM, a closed terminal SIGHUP,
+an engineer Ctrl-C) must take the sandbox down with it: a PostgreSQL cluster or a podman
+service left behind holds ports and disk until someone notices, and the next run on a
+shared runner inherits them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, needs
+
+PROGRESS = frozenset(".sFExX")
+
+
+def _checks_running(output: bytes) -> bool:
+    """pytest -q has begun its line of progress marks: the sandbox is up."""
+    lines = output.decode(errors="replace").splitlines()
+    return any(line.strip() and set(line.strip()) <= PROGRESS for line in lines)
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent, session id, command line) of every live process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (int(fields[1]), int(fields[3]), cmdline)
+    return found
+
+
+def _left_by(session: int, tmp: Path) -> dict[int, str]:
+    """The run's processes still alive: its session, whatever names its private temporary
+    directory (podman's conmon leaves the session), and their descendants (containers)."""
+    table = _processes()
+    left = {pid for pid, (_, sid, cmd) in table.items() if sid == session or str(tmp) in cmd}
+    grown = True
+    while grown:
+        more = {pid for pid, (parent, _, _) in table.items() if parent in left} - left
+        left |= more
+        grown = bool(more)
+    return {pid: table[pid][2] for pid in sorted(left)}
+
+
+@pytest.fixture
+def private_tmp():
+    """A temporary directory for the run alone, reachable by the database's own user, so
+    whatever the sandbox left in it is the run's and nobody else's. When the test fails,
+    what the run left is ended here, by PID."""
+    path = Path(tempfile.mkdtemp(prefix="diag-interrupt-"))
+    path.chmod(0o755)
+    sessions: list[int] = []
+    yield path, sessions
+    for session in sessions:
+        for pid in _left_by(session, path):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@needs("postgres", "engine")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum):
+    private_tmp, sessions = private_tmp
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+         "--reports-dir", str(tmp_path / "reports")],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sessions.append(run.pid)
+    seen = b""
+    try:
+        while not _checks_running(seen):
+            chunk = run.stdout.read1(256)
+            assert chunk, f"the run ended before any check ran:\n{seen.decode()}"
+            seen += chunk
+        run.send_signal(signum)
+        rest, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    output = (seen + rest).decode(errors="replace")
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    left = _left_by(run.pid, private_tmp)
+    assert left == {}, f"processes of the run still alive: {left}"
+    assert sorted(p.name for p in private_tmp.iterdir()) == []
