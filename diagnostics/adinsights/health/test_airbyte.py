@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 AIRBYTE_STATES = {
@@ -28,6 +29,7 @@ def test_airbyte_health(airbyte_health):
        needs=("api",), category="stale data")
 def test_airbyte_freshness_baseline(airbyte_health, diag):
     last = airbyte_health.body("last_sync") or {}
+    observed_time("last Airbyte sync", last.get("last_synced_at"))
     limit = diag.profile.thresholds["airbyte_max_age_minutes"]
     expect("[BODY].last_sync.last_synced_at", last.get("last_synced_at"), "not in", (None, ""))
     age = minutes_since(last["last_synced_at"])

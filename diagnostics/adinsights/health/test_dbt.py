@@ -1,6 +1,7 @@
 """dbt orchestration health, the run baseline and source freshness for hourly feeds."""
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 from .test_airbyte import minutes_since
@@ -29,6 +30,7 @@ def test_dbt_health(dbt_health):
 def test_dbt_run_baseline(run_results, diag):
     expect("run_results.json", run_results.state, "==", "ok", note=run_results.error)
     generated = run_results.data.get("metadata", {}).get("generated_at")
+    observed_time("last dbt run (run_results generated_at)", generated)
     limit = diag.profile.thresholds["dbt_max_age_hours"]
     expect("metadata.generated_at", generated, "not in", (None, ""))
     expect("latest run age (h)", round(minutes_since(generated) / 60, 1), "<", limit)

@@ -3,6 +3,7 @@ profile's token (validity, granted scopes, expiry)."""
 
 from diagnostics.adinsights.meta.conftest import lacking_scopes
 from fixtures.catalog import check, upstream_check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 BAD_CREDENTIALS = """
@@ -50,6 +51,7 @@ def test_token_scopes(token_data):
 def test_token_expiry(token_data, token_days_left, meta_settings):
     expect("debug_token caller credential", token_data.caller_error, "is empty")
     days, when = token_days_left
+    observed_time("Meta token expires", when if days is not None else None)
     if days is not None:
         expect("days until the token expires", days, ">",
                float(meta_settings["token_expiry_warn_days"]), note=f"expires_at {when}")
