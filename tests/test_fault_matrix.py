@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import PIECES, fault_matrix, leaks, needs, pieces_for
-from fixtures import runbooks
+from fixtures import reporting, runbooks
 from sandbox import all_exclusive, all_faults
 
 MATRIX = fault_matrix()
@@ -118,7 +118,8 @@ def test_faults_fail_exactly_their_checks(diag_run, canaries, faults):
     for verdict in run.summary["checks"]:
         if verdict["status"] == "failed":
             steps = runbooks.sections()[verdict["anchor"]].body
-            assert json.dumps(html.escape(steps), ensure_ascii=False)[1:-1] in rows, (
+            rendered = reporting.render_markdown(steps)
+            assert json.dumps(rendered, ensure_ascii=False)[1:-1] in rows, (
                 f"{verdict['id']}: fix steps not in the HTML")
             assert html.escape(verdict["link"]) in rows
     if faults == ("healthy",):
