@@ -216,3 +216,18 @@ def test_a_shard_dir_without_a_summary_is_a_one_line_error(tmp_path: Path):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert "no readable summary.json" in done.stderr
+
+
+def test_a_waived_failure_stays_waived_in_the_diff(diag_run, tmp_path):
+    waived = "adinsights.health.dbt.status"
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(f'[[waiver]]\ncheck = "{waived}"\njustification = "dbt is being '
+                       'migrated this week"\nexpires = 2099-12-31\n')
+    healthy = diag_run("-m", "health", f"--waivers={waivers}")
+    faulted = beside(diag_run, healthy, "-m", "health", "--sandbox-fault", STALE,
+                     f"--waivers={waivers}")
+    diff = faulted.summary["diff"]
+    assert diff["waived"] == [waived]
+    assert set(diff["newly failing"]) == set(fault_matrix()[STALE]) - {waived}
+    rerun = (faulted.run_dir / "rerun.txt").read_text()
+    assert "test_dbt_health" not in rerun and "test_dbt_run_baseline" in rerun
