@@ -3,6 +3,7 @@
 import time
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 SYNC_STATES = {
@@ -34,6 +35,9 @@ def job_state(job: dict | None, settings: dict, now: float) -> str:
        needs=("api", "tenant", "airbyte_server"), states=SYNC_STATES)
 def test_last_job_per_connection(last_jobs, settings):
     now = time.time()
+    for row, job in last_jobs:
+        observed_time(f"last job of connection {row.get('name')}",
+                      (job or {}).get("updatedAt") or (job or {}).get("createdAt"))
     states = {row.get("name"): job_state(job, settings, now) for row, job in last_jobs}
     bad = {name: state for name, state in states.items() if state != "fresh"}
     worst = next((s for s in WORST_FIRST if s in bad.values()), None)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 WEBHOOK = "/api/airbyte/webhook/"
@@ -35,6 +36,7 @@ def test_webhook_deliveries(webhook_audit, telemetry, settings):
     jobs = telemetry.body("count", 0) or 0
     rows = webhook_audit.body("results", []) or []
     newest = max((r.get("created_at", "") for r in rows), default="")
+    observed_time("newest Airbyte webhook delivery", newest or None)
     if not jobs:
         pytest.skip("not run: the tenant has no Airbyte jobs, so no webhook is expected")
     age = (datetime.now(UTC) - datetime.fromisoformat(newest)).total_seconds() / 60 \

@@ -5,6 +5,7 @@ import statistics
 import pytest
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 from fixtures.shared import sampled
 
@@ -83,6 +84,7 @@ def test_snapshot_warning(freshness, cache_settings):
        runbook="cache.md#snapshot-freshness-critical", needs=NEEDS, category="stale data")
 def test_snapshot_critical(freshness, cache_settings):
     _suppressed(freshness, cache_settings)
+    observed_time("metrics snapshot generated", freshness.generated_at)
     expect("snapshot_generated_at", freshness.generated_at, "not in", (None, ""),
            note=freshness.source)
     expect("snapshot age (min)", round(freshness.age), "<=", cache_settings["critical_minutes"])
