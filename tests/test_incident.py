@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, DiagRun, fault_matrix, leaks
 from fixtures import reporting
 from sandbox.parts.pushgateway import Pushgateway
@@ -231,3 +233,27 @@ def test_a_waived_failure_stays_waived_in_the_diff(diag_run, tmp_path):
     assert set(diff["newly failing"]) == set(fault_matrix()[STALE]) - {waived}
     rerun = (faulted.run_dir / "rerun.txt").read_text()
     assert "test_dbt_health" not in rerun and "test_dbt_run_baseline" in rerun
+
+
+def test_a_push_reaches_the_real_pushgateway(diag_run):
+    """Debian's Pushgateway, where installed: it accepts the push and serves one series
+    per case."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from conftest import in_ci
+    from sandbox.parts.pushgateway import RealPushgateway
+
+    why = RealPushgateway.available()
+    if why is not None:
+        if in_ci():
+            pytest.fail(f"CI=true, where the Pushgateway is installed, but {why}")
+        pytest.skip(why)
+    with RealPushgateway() as gateway:
+        run = diag_run("-m", "health", "--sandbox-fault", "api_down",
+                       f"--metrics-push={gateway.url}")
+        served = gateway.metrics()
+    assert "WARNING" not in run.output, run.output
+    families = {f.name: f for f in text_string_to_metric_families(served)}
+    cases = families["runbook_check_passed"].samples
+    assert len(cases) == len(run.summary["checks"])
+    assert {s.labels["job"] for s in cases} == {"runbook_diagnostics"}

@@ -8,9 +8,21 @@ exposition format to ``/metrics/job/<job>{/<label>/<value>}``, answered 200; a `
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
+import time
+import urllib.request
 
-from sandbox.parts.http import HttpService, Request, RequestLog, Response, text_response
+from sandbox.parts.http import (
+    HOST,
+    HttpService,
+    Request,
+    RequestLog,
+    Response,
+    refused_port,
+    text_response,
+)
 
 PREFIX = "/metrics/job/"
 
@@ -40,3 +52,51 @@ class Pushgateway:
 
     def __exit__(self, *exc: object) -> None:
         self._service.stop()
+
+
+BINARY = "prometheus-pushgateway"  # Debian's package of the real Pushgateway
+
+
+class RealPushgateway:
+    """The real Pushgateway (Debian's ``prometheus-pushgateway``) on a loopback port, for
+    proving that a push is accepted by the genuine article, not only by the stand-in."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._process: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> str | None:
+        """Why it cannot run here, or None."""
+        return None if shutil.which(BINARY) else (
+            f"{BINARY} not found: apt-get install prometheus-pushgateway")
+
+    def __enter__(self) -> RealPushgateway:
+        port = refused_port()  # free now; the gateway binds it next
+        self.url = f"http://{HOST}:{port}"
+        self._process = subprocess.Popen(
+            [BINARY, f"--web.listen-address={HOST}:{port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError(f"{BINARY} did not become ready on {self.url}")
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as response:
+            return response.read().decode("utf-8")
+
+    def __exit__(self, *exc: object) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
