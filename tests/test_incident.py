@@ -187,6 +187,9 @@ def test_the_timeline_lists_the_faulted_timestamp_first(diag_run):
     table = re.search(r"<table class='timeline'>(.*?)</table>", page).group(1)
     assert table.index("adinsights.health.baseline.dbt") < table.index(
         "adinsights.health.baseline.airbyte")
+    stale = next(c for c in run.summary["checks"] if c["id"] == "adinsights.health.baseline.dbt")
+    moment = stale["observed_at"][0]["at"]
+    assert f"last dbt run (run_results generated_at):</b> {moment}" in run.html_results()
 
 
 def test_the_page_renders_fix_steps_and_shows_the_targets(diag_run):
