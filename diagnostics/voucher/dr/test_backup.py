@@ -4,6 +4,7 @@ snapshot manifest readable with the script's token."""
 import re
 
 from fixtures.catalog import check, upstream_check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 from .conftest import now
@@ -23,6 +24,7 @@ def test_backup_fresh(backups, dr_settings):
     expect(f"backup artifacts in {backups.where}", len(backups.found), ">", 0,
            note=backups.error or None)
     newest = backups.found[0]
+    observed_time(f"newest backup {newest.name}", newest.modified)
     age_hours = round((now() - newest.modified).total_seconds() / 3600, 1)
     expect(f"age in hours of the newest backup {newest.name}", age_hours, "<=",
            float(dr_settings["rpo_hours"]),
