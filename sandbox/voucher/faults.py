@@ -22,6 +22,10 @@ FAULTS: dict[str, str] = {
     "dr_manifest_401": "the snapshot manifest answers 401: the access token has expired",
     "dr_tabletop_overdue": "the newest DR tabletop report is 200 days old",
     "dr_templates_missing": "docs/incidents/templates/ does not exist",
+    "dr_tabletop_incomplete": "the newest tabletop report lists no Support Manager and a "
+    "finding with no owner or due date",
+    "dr_templates_unlinked": "the newest tabletop report does not link the incident "
+    "templates",
     "admin_down": "the voucher admin app refuses connections",
     "platform_down": "the platform's functions API refuses connections",
     "app_port_closed": "the voucher app database refuses connections where the diagnostics "
