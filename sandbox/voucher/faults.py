@@ -15,6 +15,8 @@ FAULTS: dict[str, str] = {
     "and live)",
     "dr_restore_missing_table": "campaign_sends is missing from the restored database",
     "dr_column_drift": "restored vouchers.value_cents is bigint, not integer",
+    "dr_restore_redeems_lost": "the restore lost every voucher's redeemed_at (same rows, "
+    "same columns): the voucher redeem flow finds no redeemed voucher",
     "dr_primary_port_closed": "the voucher primary database refuses connections where the "
     "diagnostics run",
     "dr_restored_port_closed": "the restored voucher database refuses connections (the "
