@@ -1,5 +1,6 @@
 """The voucher app's upstreams: its primary database and the restore, and the S3 bucket
-its backups go to."""
+its backups go to; the admin app, the platform's functions API and the app database the
+incident runbooks read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ from fixtures.gates import Verdict, register
 SYSTEM = "voucher"
 
 upstreams.register_databases(SYSTEM, {"dr_primary": "voucher.dr.primary.reachable",
-                                      "dr_restored": "voucher.dr.restore.reachable"})
+                                      "dr_restored": "voucher.dr.restore.reachable",
+                                      "app": "voucher.dispatch.app_db.reachable"})
+
+
+@register("admin", "voucher.preview.admin.reachable")
+def admin_gate(ctx: Context, _key: str) -> Verdict:
+    """Any answer under /api/ (a 401 included) means the admin app is up."""
+    return upstreams.http(ctx, "admin", "/api/integrations/status")
+
+
+@register("platform", "voucher.preview.platform.reachable")
+def platform_gate(ctx: Context, _key: str) -> Verdict:
+    return upstreams.http(ctx, "platform", "/v1/projects")
 
 
 @register("s3", "voucher.dr.storage.reachable")

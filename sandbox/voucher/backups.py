@@ -22,6 +22,8 @@ from sandbox.voucher.databases import ROWS, TABLES, restored_counts
 STALE, FAILED, SLOW = "dr_backup_stale", "dr_backup_failed", "dr_backup_slow"
 MANIFEST_401 = "dr_manifest_401"
 OVERDUE, NO_TEMPLATES = "dr_tabletop_overdue", "dr_templates_missing"
+INCOMPLETE, UNLINKED = "dr_tabletop_incomplete", "dr_templates_unlinked"
+TEMPLATES = ("status-page-update.md", "escalation-email.md")
 
 PROJECT_REF = "voucher-staging"
 BACKUP_BUCKET, BACKUP_PREFIX = "voucher-backups", f"supabase/{PROJECT_REF}/"
@@ -69,14 +71,12 @@ def write_files(root: Path, state: BackupState) -> dict[str, str]:
     tabletops = docs / "tabletop"
     tabletops.mkdir(parents=True, exist_ok=True)
     day = state.tabletop_day
-    (tabletops / f"{day:%Y-%m-%d}-dr-tabletop.md").write_text(
-        f"# DR tabletop: backup/restore cutover\n\nDate: {day:%Y-%m-%d} 14:00 UTC\n\n"
-        "Backup, restore and smoke tests rehearsed on staging; see backup.log and "
-        "rowcount.csv.\n", encoding="utf-8")
+    (tabletops / f"{day:%Y-%m-%d}-dr-tabletop.md").write_text(tabletop_report(state),
+                                                            encoding="utf-8")
     templates = docs / "templates"
     if NO_TEMPLATES not in state.faults:
         templates.mkdir(parents=True, exist_ok=True)
-        for name in ("status-page-update.md", "escalation-email.md"):
+        for name in TEMPLATES:
             (templates / name).write_text(f"# {name[:-3].replace('-', ' ')}\n", encoding="utf-8")
     backups = root / "dr" / "backups"  # the same backups, for a local backup_location
     backups.mkdir(parents=True, exist_ok=True)
@@ -87,6 +87,31 @@ def write_files(root: Path, state: BackupState) -> dict[str, str]:
     return {"backup_dir": str(backups),
             "backup_log": str(run / "backup.log"), "rowcount_csv": str(run / "rowcount.csv"),
             "tabletop_reports": str(tabletops), "incident_templates": str(templates)}
+
+
+def tabletop_report(state: BackupState) -> str:
+    """The tabletop notes: date, participants, the templates' links and the findings with
+    owners and due dates (a fault leaves a role and a finding's owner out, or the links)."""
+    day = state.tabletop_day
+    roles = ["Incident Commander: on-call engineer", "Data Platform Lead",
+             "Support Manager", "Stakeholder Communications: Customer Success lead"]
+    if INCOMPLETE in state.faults:
+        roles.remove("Support Manager")
+    due = day + timedelta(days=30)
+    findings = [f"- Storage sync took 11 minutes: enable multipart uploads for the voucher "
+                f"PNG bucket. Owner: Data Platform Lead. Due: {due:%Y-%m-%d}",
+                "- Rollback owner for the DNS cutover confirmed. Owner: Incident Commander. "
+                f"Due: {due:%Y-%m-%d}"]
+    if INCOMPLETE in state.faults:
+        findings[1] = "- Rollback owner for the DNS cutover to be confirmed."
+    links = [] if UNLINKED in state.faults else [
+        f"- [{name[:-3].replace('-', ' ')}](../templates/{name})" for name in TEMPLATES]
+    return "\n".join([
+        "# DR tabletop: backup/restore cutover", "", f"Date: {day:%Y-%m-%d} 14:00 UTC", "",
+        "## Participants", "", *[f"- {role}" for role in roles], "",
+        "## Smoke tests", "", "Voucher issue and redeem, campaign send and station redeem "
+        "answered on the restore; see backup.log and rowcount.csv.", "",
+        "## Templates", "", *links, "", "## Findings", "", *findings]) + "\n"
 
 
 def backup_log(state: BackupState) -> str:

@@ -21,6 +21,7 @@ PRIMARY, RESTORED = "voucher_primary", "voucher_restored"
 
 MISMATCH, MISSING_TABLE, DRIFT = "dr_rowcount_mismatch", "dr_restore_missing_table", \
     "dr_column_drift"
+REDEEMS_LOST = "dr_restore_redeems_lost"
 MISMATCH_TABLE, MISMATCH_SHORT = "station_redeems", 3
 DROPPED_TABLE = "campaign_sends"
 DRIFTED = ("vouchers", "value_cents", "bigint")
@@ -101,6 +102,8 @@ def _drift(conn: Any, faults: Set[str]) -> None:
             sql.Identifier(MISMATCH_TABLE)), (ROWS[MISMATCH_TABLE] - MISMATCH_SHORT,))
     if MISSING_TABLE in faults:
         conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(DROPPED_TABLE)))
+    if REDEEMS_LOST in faults:  # every row still there, so only the flows' reads notice
+        conn.execute("UPDATE vouchers SET redeemed_at = NULL")
     if DRIFT in faults:
         table, column, kind = DRIFTED
         conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {}").format(

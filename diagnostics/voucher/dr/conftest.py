@@ -38,13 +38,15 @@ DEFAULTS: dict[str, Any] = {
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The restore smoke runs once per query the profile lists."""
+    """The restore smoke runs once per flow the profile lists: the queries sharing a
+    ``flow`` (the reads one smoke flow makes), or a query without one on its own."""
     if "smoke" in metafunc.fixturenames:
         section = run_state(metafunc.config).section("voucher")
         queries = section.area("dr").get("smoke_queries", []) if section else []
-        cases = [q for q in queries if isinstance(q, dict)]
-        metafunc.parametrize("smoke", cases, ids=[str(q.get("name", n))
-                                                  for n, q in enumerate(cases)])
+        flows: dict[str, list[dict]] = {}
+        for n, query in enumerate(q for q in queries if isinstance(q, dict)):
+            flows.setdefault(str(query.get("flow") or query.get("name", n)), []).append(query)
+        metafunc.parametrize("smoke", list(flows.values()), ids=list(flows))
 
 
 @pytest.fixture

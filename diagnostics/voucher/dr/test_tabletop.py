@@ -1,6 +1,5 @@
-"""The quarterly DR tabletop: held this quarter, with the incident templates in place."""
-
-import re
+"""The quarterly DR tabletop: held this quarter, its report complete, with the incident
+templates in place and linked from it."""
 
 from fixtures import evidence
 from fixtures.catalog import check
@@ -9,24 +8,18 @@ from fixtures.shared import profile_path
 
 from .conftest import now
 from .drill import last_drill, next_drill, quarter
+from .report import dated_reports, parse, unowned
 
-DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+ROLES = ["Incident Commander", "Data Platform Lead", "Support Manager",
+         "Stakeholder Communications"]
+TEMPLATES = ["status-page-update", "escalation-email"]
 
 
 @check("voucher.dr.tabletop.cadence", severity="medium", runbook="dr.md#tabletop-cadence",
        category="stale data")
 def test_tabletop_this_quarter(diag):
-    from datetime import date
-
     folder = profile_path(diag, "tabletop_reports")
-    dated = []
-    for path in (folder.iterdir() if folder.is_dir() else []):
-        match = DATED.search(path.name)
-        if path.is_file() and match:
-            try:
-                dated.append((date(*map(int, match.groups())), path.name))
-            except ValueError:
-                continue
+    dated = [(day, path.name) for day, path in dated_reports(folder)]
     today = now()
     due, coming = last_drill(today), next_drill(today)
     evidence.record(evidence.Entry("file", str(folder), f"{len(dated)} dated tabletop reports; "
@@ -44,12 +37,40 @@ def test_tabletop_this_quarter(diag):
                 "(first Tuesday of the quarter)")
 
 
+@check("voucher.dr.tabletop.report", severity="medium", runbook="dr.md#tabletop-report",
+       category="missing data")
+def test_tabletop_report(diag, dr_settings):
+    from fixtures.probes import files
+
+    reports = dated_reports(profile_path(diag, "tabletop_reports"))
+    expect("dated tabletop reports", len(reports), ">", 0)
+    path = reports[-1][1]
+    report = parse(path.name, files.read_text(path, diag.redactor).data)
+    expect(f"'Date: YYYY-MM-DD' line in {path.name}", report.date or None, "!=", None)
+    participants = " ".join(report.items("Participants"))
+    roles = list(dr_settings.get("tabletop_roles", ROLES))
+    expect(f"roles missing from the participants of {path.name}",
+           [role for role in roles if role.lower() not in participants.lower()], "is empty")
+    expect(f"findings in {path.name} without an owner or a due date",
+           unowned(report.items("Findings")), "is empty")
+
+
 @check("voucher.dr.tabletop.templates", severity="low", runbook="dr.md#incident-templates",
        category="missing data")
-def test_templates(diag):
+def test_templates(diag, dr_settings):
+    from fixtures.probes import files
+
     folder = profile_path(diag, "incident_templates")
     found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     evidence.record(evidence.Entry("file", str(folder), f"{folder}: "
                                    f"{'exists' if folder.is_dir() else 'not found'}",
                                    {"files": found[:50]}))
     expect(f"{folder}", "exists" if folder.is_dir() else "missing", "==", "exists")
+    wanted = list(dr_settings.get("required_templates", TEMPLATES))
+    expect(f"templates missing from {folder}",
+           [name for name in wanted if not any(f.startswith(name) for f in found)], "is empty")
+    reports = dated_reports(profile_path(diag, "tabletop_reports"))
+    notes = files.read_text(reports[-1][1], diag.redactor).data if reports else ""
+    expect("templates the newest tabletop notes do not link",
+           [name for name in wanted if f"templates/{name}" not in notes], "is empty",
+           note=f"in {reports[-1][1].name}" if reports else "no tabletop report")

@@ -1,0 +1,1 @@
+"""Campaign dispatcher stalls: targets, the send queue, FAILED sends, the replay's audit trail."""

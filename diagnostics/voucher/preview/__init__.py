@@ -1,0 +1,1 @@
+"""Voucher preview failures: Integrations Status, the preview Edge Function, a test preview."""

@@ -1,0 +1,1 @@
+"""Station redeem anomalies, read from the app database."""
