@@ -36,6 +36,8 @@ FAULTS: dict[str, str] = {
     "social_complete": "first tenant: Meta connected but awaiting a recent successful sync",
     "ga4_unavailable": "GA4 web analytics query fails (status unavailable)",
     "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
+    "web_rows_empty": "first tenant: GA4 and Search Console answer status ok with no rows "
+    "although both are connected",
     "superset_down": "Superset listener not started; its URL refuses connections",
     "superset_unhealthy": "Superset /health answers 503",
     "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
