@@ -78,6 +78,8 @@ FAULTS: dict[str, str] = {
     "warehouse_leak": "first tenant's /api/metrics/combined/ serves the second tenant's snapshot",
     "audit_leak": "first tenant's /api/audit-logs/ includes the second tenant's rows",
     "audit_filter_ignored": "/api/audit-logs/ ignores ?action= and ?resource_type=",
+    "audit_filter_ignored_busy": "first tenant: /api/audit-logs/ ignores its filters, and 60 "
+    "recent sign-ins fill its first page with action login on resource_type user",
     "cache_never_hits": "every unfiltered metrics request rebuilds the snapshot (new timestamp, "
     "uncached latency)",
     "cache_bypass_stale": "metrics ?cache=false returns the stored snapshot unchanged",
