@@ -36,6 +36,8 @@ FAULTS: dict[str, str] = {
     "social_complete": "first tenant: Meta connected but awaiting a recent successful sync",
     "ga4_unavailable": "GA4 web analytics query fails (status unavailable)",
     "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
+    "web_rows_empty": "first tenant: GA4 and Search Console answer status ok with no rows "
+    "although both are connected",
     "superset_down": "Superset listener not started; its URL refuses connections",
     "superset_unhealthy": "Superset /health answers 503",
     "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
@@ -76,6 +78,8 @@ FAULTS: dict[str, str] = {
     "warehouse_leak": "first tenant's /api/metrics/combined/ serves the second tenant's snapshot",
     "audit_leak": "first tenant's /api/audit-logs/ includes the second tenant's rows",
     "audit_filter_ignored": "/api/audit-logs/ ignores ?action= and ?resource_type=",
+    "audit_filter_ignored_busy": "first tenant: /api/audit-logs/ ignores its filters, and 60 "
+    "recent sign-ins fill its first page with action login on resource_type user",
     "cache_never_hits": "every unfiltered metrics request rebuilds the snapshot (new timestamp, "
     "uncached latency)",
     "cache_bypass_stale": "metrics ?cache=false returns the stored snapshot unchanged",

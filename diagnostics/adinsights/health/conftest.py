@@ -58,3 +58,15 @@ def run_results(artifact) -> FileRead:
 @pytest.fixture
 def source_freshness(artifact) -> FileRead:
     return artifact("dbt_target", "sources.json")
+
+
+@pytest.fixture
+def web_connected(diag: Context, tenant: str, source: str) -> bool:
+    """Whether the tenant has this web source connected, so that an empty result means
+    lost data rather than a pilot nobody joined. The profile lists the tenants per source
+    under ``[adinsights.health] web_connected``; without that table every test tenant is
+    taken as connected, so an empty list never passes unexamined."""
+    declared = diag.profile.health.get("web_connected")
+    if declared is None:
+        return True
+    return tenant in declared.get(source, [])

@@ -20,12 +20,23 @@ def test_social_status(social_status, platform):
     expect_active(social_status, platform)
 
 
+WEB_STATES = {
+    "ga4": "ga4-pilot-rows",
+    "search-console": "search-console-pilot-rows",
+    "ga4-empty": "ga4-pilot-rows-empty",
+    "search-console-empty": "search-console-pilot-rows-empty",
+}
+
+
 @pytest.mark.parametrize("source", ["ga4", "search-console"])
 @check("adinsights.health.web.rows", severity="low", runbook="health.md#ga4-pilot-rows",
-       needs=("api", "tenant"), states={"search-console": "search-console-pilot-rows"},
-       category="missing data")
-def test_web_analytics(web_analytics, source):
+       needs=("api", "tenant"), states=WEB_STATES, category="missing data")
+def test_web_analytics(web_analytics, source, web_connected):
     expect("[STATUS]", web_analytics.outcome, "==", "200", state=source)
     expect("[BODY].status", web_analytics.body("status"), "!=", "unavailable", state=source,
            note=web_analytics.body("detail"))
-    expect("[BODY].rows", isinstance(web_analytics.body("rows"), list), "==", True, state=source)
+    rows = web_analytics.body("rows")
+    expect("[BODY].rows", isinstance(rows, list), "==", True, state=source)
+    if web_connected:
+        expect("[BODY].rows (integration connected)", len(rows), ">", 0,
+               state=f"{source}-empty")

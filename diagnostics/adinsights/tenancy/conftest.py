@@ -77,6 +77,29 @@ def audit(diag: Context, tenant: str):
     return get
 
 
+# Enough pages to get past a first page full of one kind of row, few enough to stay fast.
+AUDIT_PAGES = 5
+
+
+@pytest.fixture
+def audit_pages(audit):
+    """Rows of the trail, page after page, so a check sees past a first page that may all
+    share one value. Returns (rows, pages read, whether more remained unread); a row
+    that slides onto the next page while reading is counted once."""
+
+    def read(**filters: str) -> tuple[list[dict], int, bool]:
+        rows: dict[str, dict] = {}
+        for page in range(1, AUDIT_PAGES + 1):
+            answer = audit(**filters, **({"page": str(page)} if page > 1 else {}))
+            for row in answer.body("results", []) or []:
+                rows.setdefault(str(row.get("id")), row)
+            if not answer.body("next"):
+                return list(rows.values()), page, False
+        return list(rows.values()), AUDIT_PAGES, True
+
+    return read
+
+
 @pytest.fixture
 def settings_source(diag: Context) -> files.FileRead:
     return files.read_text(profile_path(diag, "settings_file"), diag.redactor)
