@@ -153,7 +153,7 @@ def _seed_jobs(conn: Any, world: World, project: Project) -> None:
     for job in ("chatwoot_sync", "embeddings_run"):
         conn.execute("INSERT INTO job_runs (job_name, status, started_at, finished_at, "
                      "processed_count, project_id, account_scope_id) VALUES "
-                     "(%s, 'ok', now() - interval '2 hours', now() - interval '119 minutes', "
+                     "(%s, 'ok', now() - interval '5 hours', now() - interval '299 minutes', "
                      "12, %s, %s)", (job, *ids))
     sync = _latest_sync(world, project)
     embed = ("failed", "OpenAI embeddings failed (400)") \
