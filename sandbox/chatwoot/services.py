@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from sandbox.chatwoot.world import PROJECTS, World
-from sandbox.parts.http import App, Request, Response, json_response
+from sandbox.parts.http import App, Request, RequestLog, Response, json_response
 
 _ACCOUNT = re.compile(r"^/api/v1/accounts/(\d+)/inboxes$")
 _BOT = re.compile(r"^/bot([^/]+)/(getMe|getWebhookInfo)$")
@@ -101,3 +101,17 @@ def proxy(world: World, upstream: App) -> App:
         return response
 
     return serve
+
+
+class MaskedLog(RequestLog):
+    """The Bot API carries its token in the path: the run's request log, which is written
+    beside the reports, gets the path with the token masked."""
+
+    def __init__(self, log: RequestLog, secret: str) -> None:
+        super().__init__()
+        self._log = log
+        self._secret = secret
+
+    def record(self, method: str, path: str) -> None:
+        self._log.record(method, path.replace(self._secret, "<token>") if self._secret
+                         else path)

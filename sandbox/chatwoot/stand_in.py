@@ -70,8 +70,9 @@ class StandIn:
         self.urls["proxy"] = self._services.start(
             HttpService("cw-proxy", services.proxy(world, app), parts.log))
         hook = f"{self.urls['proxy']}/auth/telegram/webhook"
+        masked = services.MaskedLog(parts.log, self.secrets.telegram_token)
         self.urls["telegram"] = self._services.start(
-            HttpService("cw-telegram", services.telegram(world, hook), parts.log))
+            HttpService("cw-telegram", services.telegram(world, hook), masked))
         self._start_database(parts, world)
         env.update(world.env(self._database_url(), self.urls["chatwoot_api"]))
         env_file = self._dir.open() / "chatwoot.env"
