@@ -3,7 +3,10 @@ embeddings, sign-up and outbound delivery."""
 
 from __future__ import annotations
 
-from diagnostics.chatwoot import gates  # noqa: F401 - registers the MVP's upstreams
+from diagnostics.chatwoot import (
+    evidence,
+    gates,  # noqa: F401 - registers the MVP's upstreams
+)
 from fixtures.packs import Pack
 
 
@@ -46,4 +49,5 @@ PACK = Pack(
     ungated_http={"chatwoot_api": "sync", "openai": "embeddings", "telegram": "signup"},
     stand_in=stand_in,
     faults=faults,
+    writers=(evidence.write,),
 )
