@@ -49,11 +49,22 @@ def session(diag: Context, project: str) -> mvp.Session:
 
 @pytest.fixture
 def server_env(diag: Context) -> mvp.ServerEnv:
-    """The server's env file (read once per file version; its evidence goes to each
+    """The server's credentials: its env file, or the profile's ``[chatwoot.server_env]``
+    env vars when it names no file (read per file version; the evidence goes to each
     asking check)."""
     if not diag.profile.paths.get("env_file") and not diag.profile.area("server_env"):
         pytest.skip(f"not run: the target profile names no {diag.profile.table('paths')} "
                     f"env_file and no {diag.profile.table('server_env')}")
+    return mvp.server_env(diag)
+
+
+@pytest.fixture
+def env_file(diag: Context) -> mvp.ServerEnv:
+    """The server's env file itself: whether a setting is set on the server can only be
+    read there, never from the diagnostics' own environment."""
+    if not diag.profile.paths.get("env_file"):
+        pytest.skip(f"not run: the target profile names no {diag.profile.table('paths')} "
+                    "env_file")
     return mvp.server_env(diag)
 
 

@@ -66,10 +66,10 @@ def test_csrf_enforced(diag, session):
 
 
 @check("chatwoot.auth.cors.origin", severity="high", runbook="auth.md#cors-origin")
-def test_cors_origin(diag, server_env):
+def test_cors_origin(diag, env_file):
     origin = str(mvp.settings(diag)["ui_origin"])
-    expect(f"CORS_ORIGIN in {server_env.where}", server_env.shown("CORS_ORIGIN"), "==",
-           origin, note=server_env.error or None)
+    expect(f"CORS_ORIGIN in {env_file.where}", env_file.shown("CORS_ORIGIN"), "==",
+           origin, note=env_file.error or None)
 
 
 @check("chatwoot.auth.cors.preflight", severity="high", runbook="auth.md#cors-preflight",

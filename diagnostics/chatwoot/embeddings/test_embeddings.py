@@ -3,6 +3,7 @@ latest embedding run did not fail (with the batch size it ran with)."""
 
 from fixtures.catalog import check
 from fixtures.expect import expect
+from fixtures.probes.http import ProbeError
 
 from ..conftest import latest_job
 
@@ -23,6 +24,16 @@ def test_openai_key(diag, server_env):
                                                   else None)
     expect("[STATUS] of OpenAI's GET /v1/models", answer.outcome, "==", "200", state=state,
            note=code)
+    expect("models listed by OpenAI (the key reads its organisation's list)",
+           _models(answer), ">", 0, note=answer.error)
+
+
+def _models(answer) -> int | str:
+    try:
+        listed = answer.body("data")
+    except ProbeError as exc:
+        return f"unreadable ({exc})"
+    return len(listed) if isinstance(listed, list) else "none"
 
 
 @check("chatwoot.embeddings.job.latest", severity="high",

@@ -70,9 +70,9 @@ def test_ready_chunks_exist(rows, project, project_id):
 
 @check("chatwoot.search.env.openai_key", severity="critical",
        runbook="search.md#openai-key-set", category="misconfiguration")
-def test_openai_key_set(server_env):
-    expect(f"OPENAI_API_KEY in {server_env.where}", server_env.shown("OPENAI_API_KEY"), "==",
-           "set", note=server_env.error or None)
+def test_openai_key_set(env_file):
+    expect(f"OPENAI_API_KEY in {env_file.where}", env_file.shown("OPENAI_API_KEY"), "==",
+           "set", note=env_file.error or None)
 
 
 @check("chatwoot.search.smoke", severity="high", runbook="search.md#search-smoke-query",

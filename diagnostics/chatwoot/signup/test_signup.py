@@ -18,9 +18,9 @@ def test_signup_status(diag):
 
 
 @check("chatwoot.signup.env.telegram", severity="high", runbook="signup.md#bot-token-set")
-def test_bot_token_set(server_env):
-    expect(f"TELEGRAM_BOT_TOKEN in {server_env.where}", server_env.shown("TELEGRAM_BOT_TOKEN"),
-           "==", "set", note=server_env.error or None)
+def test_bot_token_set(env_file):
+    expect(f"TELEGRAM_BOT_TOKEN in {env_file.where}", env_file.shown("TELEGRAM_BOT_TOKEN"),
+           "==", "set", note=env_file.error or None)
 
 
 def _bot(diag, server_env, method: str):

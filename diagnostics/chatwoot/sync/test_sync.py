@@ -22,9 +22,9 @@ def test_latest_sync_run(jobs_status):
 
 @pytest.mark.parametrize("key", SETTINGS)
 @check("chatwoot.sync.env.set", severity="critical", runbook="sync.md#chatwoot-settings")
-def test_chatwoot_setting(server_env, key):
-    expect(f"{key} in {server_env.where}", server_env.shown(key), "not in",
-           ("absent", "empty"), note=server_env.error or None)
+def test_chatwoot_setting(env_file, key):
+    expect(f"{key} in {env_file.where}", env_file.shown(key), "not in",
+           ("absent", "empty"), note=env_file.error or None)
 
 
 @check("chatwoot.sync.chatwoot.account", severity="critical",
