@@ -46,17 +46,13 @@ def test_failed_runbooks_write_their_evidence(diag_run):
     assert "## Search returns no results" not in text  # nothing of it failed
 
 
+@needs("postgres")
 def test_stand_in_honours_the_auth_edges():
     import httpx
 
     from sandbox.chatwoot import StandIn
-    from sandbox.parts import postgres
     from sandbox.stack import Stack
 
-    if not postgres.available()[0]:
-        import pytest
-
-        pytest.skip("needs PostgreSQL's server binaries")
     stand_in = StandIn(password="pw-edge-1234")
     with Stack([stand_in]):
         app = stand_in.placeholders()["cw_app"]
