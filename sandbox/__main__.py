@@ -18,6 +18,7 @@ from sandbox import faults_by_system, systems
 from sandbox.adinsights import Account
 from sandbox.adinsights import StandIn as AdInsights
 from sandbox.adinsights.state import webhook_settings
+from sandbox.chatwoot import StandIn as Chatwoot
 from sandbox.stack import Stack
 from sandbox.voucher import StandIn as Voucher
 
@@ -118,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             airbyte_auth=airbyte_auth,
             webhook_secret=webhook,
         )
-        stack = Stack([adinsights, Voucher(faults=chosen["voucher"])])
+        chatwoot = Chatwoot(chosen["chatwoot"], password=_secret("chatwoot", "PASSWORD"))
+        stack = Stack([adinsights, Voucher(faults=chosen["voucher"]), chatwoot])
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
@@ -127,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     with stack:
         print(_describe(stack, adinsights, airbyte_auth, webhook), flush=True)
+        print(f"chatwoot MVP sign-in: {chatwoot.secrets.username} / "
+              f"{chatwoot.secrets.password}", flush=True)
         while not stopping.wait(0.5):
             pass
     return 0

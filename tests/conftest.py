@@ -51,9 +51,10 @@ def _engine_upstreams() -> frozenset[str]:
 def _database_upstreams() -> frozenset[str]:
     """The databases the sandbox marks ``*_unavailable`` when it has no server."""
     from sandbox.adinsights import runtime
+    from sandbox.chatwoot import stand_in as chatwoot
     from sandbox.voucher import stand_in
 
-    return frozenset(runtime.DATABASES + stand_in.DATABASES)
+    return frozenset(runtime.DATABASES + stand_in.DATABASES + chatwoot.DATABASES)
 
 
 def _engine_available() -> tuple[bool, str]:

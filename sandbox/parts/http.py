@@ -37,7 +37,7 @@ class Response:
     status: int
     body: bytes = b""
     content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 App = Callable[[Request], Response]
@@ -87,7 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            for each in value if isinstance(value, list) else [value]:  # Set-Cookie, twice
+                self.send_header(name, each)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
