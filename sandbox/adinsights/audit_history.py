@@ -49,8 +49,6 @@ def build_audit_history(pg: Postgres, *, password: str, faults: Set[str]) -> dic
             role))
         conn.execute(sql.SQL("CREATE POLICY dr_retention_read ON accounts_auditlog FOR SELECT "
                              "TO {} USING (true)").format(role))
-    with pg.superuser() as conn:
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
-            role))
+    pg.make_read_only(AUDIT_ROLE)
     port = refused_port() if "app_db_port_closed" in faults else pg.port
     return {"host": pg.host, "port": port, "dbname": APP_DBNAME, "user": AUDIT_ROLE}

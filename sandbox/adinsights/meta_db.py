@@ -91,8 +91,7 @@ def build_meta_db(pg: Postgres, *, ops_password: str, faults: Set[str],
         conn.execute(sql.SQL("GRANT SELECT ({}) ON integrations_platformcredential TO {}").format(
             sql.SQL(", ").join(map(sql.Identifier, CREDENTIAL_COLUMNS)), ops))
         conn.execute(sql.SQL("GRANT SELECT (id, name) ON accounts_tenant TO {}").format(ops))
-        conn.execute("RESET ROLE")
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ops))
+    pg.make_read_only(OPS_ROLE)
     port = _closed_port() if PORT_CLOSED in faults else pg.port
     return {"host": pg.host, "port": port, "dbname": DBNAME, "user": OPS_ROLE}
 

@@ -96,9 +96,7 @@ def build(pg: Postgres, world: World, password: str) -> dict[str, Any]:
         _seed_settings(conn, world)
         conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
             sql.Identifier(READER)))
-    with pg.superuser() as conn:
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
-            sql.Identifier(READER)))
+    pg.make_read_only(READER)
     return {"host": pg.host, "port": pg.port, "user": READER, "dbname": DBNAME}
 
 

@@ -369,6 +369,13 @@ class Postgres(Managed):
         if login:
             self.log_statements(name)
 
+    def make_read_only(self, role: str) -> None:
+        """Every session of the role starts read-only: a diagnostics role that tried to
+        write would fail loudly, as it would against a replica."""
+        with self.superuser() as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
+                sql.Identifier(role)))
+
     def log_statements(self, role: str) -> None:
         """Log every statement ``role`` sends (its own sessions only: the superuser's setup,
         passwords included, is never logged)."""

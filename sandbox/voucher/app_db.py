@@ -219,7 +219,5 @@ def build_app_db(pg: Postgres, *, password: str, faults: Set[str]) -> dict[str, 
             conn.execute(statement)
         conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
             sql.Identifier(OPS)))
-    with pg.superuser() as conn:
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
-            sql.Identifier(OPS)))
+    pg.make_read_only(OPS)
     return {"host": pg.host, "user": OPS, "dbname": DATABASE, "port": pg.port}

@@ -82,9 +82,7 @@ def build_voucher_dbs(pg: Postgres, *, password: str, faults: Set[str]) -> dict[
                 _drift(conn, faults)
             conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
                 sql.Identifier(READER)))
-    with pg.superuser() as conn:
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
-            sql.Identifier(READER)))
+    pg.make_read_only(READER)
     where = {"host": pg.host, "user": READER}
     return {
         "dr_primary": {**where, "dbname": PRIMARY,
