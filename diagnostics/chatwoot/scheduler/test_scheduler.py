@@ -5,6 +5,7 @@ tick and the manual job routes are fixes, so they are never called."""
 from datetime import UTC, datetime, timedelta
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 DEFAULTS = {"overdue_grace_minutes": 15, "backlog_max": 500, "worker_window_hours": 24}
@@ -28,6 +29,8 @@ def test_no_last_error(scheduler):
 def test_not_overdue(diag, scheduler):
     grace = float(diag.settings("scheduler", DEFAULTS)["overdue_grace_minutes"])
     limit = datetime.now(UTC) - timedelta(minutes=grace)
+    for job in _jobs(scheduler):
+        observed_time(f"next run of scheduled {job.get('job_type')}", job.get("next_run_at"))
     late = [f"{j.get('job_type')} due {j.get('next_run_at')}" for j in _jobs(scheduler)
             if j.get("status") == "active" and j.get("next_run_at")
             and datetime.fromisoformat(j["next_run_at"]) < limit]
@@ -65,5 +68,7 @@ def test_failed_worker_runs(diag, rows):
                   "left join projects p on p.id = w.project_id where w.status = 'failed' and "
                   "w.started_at > now() - make_interval(secs => %s) order by w.started_at desc "
                   "limit 20", (hours * 3600,))
+    for ident, name, job, at, _error in failed:
+        observed_time(f"worker run #{ident} ({name} {job}) failed", at)
     expect(f"failed worker_runs in the last {hours:g} h",
            [f"#{i} {name} {job}: {error}" for i, name, job, _at, error in failed], "is empty")

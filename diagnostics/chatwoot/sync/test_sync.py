@@ -4,6 +4,7 @@ whether Chatwoot accepts the server's token for each project's account."""
 import pytest
 
 from fixtures.catalog import check
+from fixtures.evidence import observed_time
 from fixtures.expect import expect
 
 from ..conftest import latest_job
@@ -16,6 +17,8 @@ SETTINGS = ("CHATWOOT_BASE_URL", "CHATWOOT_API_TOKEN", "CHATWOOT_ACCOUNT_ID")
 def test_latest_sync_run(jobs_status):
     expect("[STATUS] of GET /jobs/status", jobs_status.outcome, "==", "200")
     job = latest_job(jobs_status, "chatwoot_sync")
+    observed_time(f"latest chatwoot_sync run ({job.get('status')})",
+                  job.get("finished_at") or job.get("started_at"))
     expect("status of the latest chatwoot_sync run", job.get("status"), "!=", "failed",
            note=job.get("error") or None)
 
