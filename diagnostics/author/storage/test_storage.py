@@ -97,7 +97,9 @@ def test_localstack(diag):
                     f"with {diag.profile.table('urls')} localstack)")
     answer = diag.http.get("localstack", "/_localstack/health")
     expect("[STATUS] of LocalStack's /_localstack/health", answer.outcome, "==", "200")
-    services = answer.body("services") or {}
+    services = answer.body("services")
+    expect("services listed by LocalStack", len(services) if isinstance(services, dict)
+           else "none", ">", 0)
     broken = sorted(f"{name}: {state}" for name, state in services.items()
                     if state not in ("running", "available", "disabled"))
     expect("LocalStack services not running", broken, "is empty")
