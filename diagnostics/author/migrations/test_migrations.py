@@ -1,7 +1,6 @@
 """Database migrations: the migration role in the connection string, its login and
 grants against grants.sql, and Prisma's migration history."""
 
-import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -12,30 +11,12 @@ from fixtures.probes import files
 from fixtures.shared import profile_path
 
 from ..conftest import settings
+from .grants import parse_grants
 
 test_db_reachable = upstream_check(
     "author.migrations.db.reachable", "author_db",
     "the author database accepts the read-only diagnostics role",
     severity="high", runbook="migrations.md#database-reachable")
-
-_GRANT = re.compile(r"GRANT\s+(.+?)\s+ON\s+(TABLE\s+)?(.+?)\s+TO\s+(.+?)\s*;",
-                    re.IGNORECASE | re.DOTALL)
-
-
-def parse_grants(text: str) -> list[tuple[str, str, str]]:
-    """(role, table, privilege) for each table grant of a grants file; schema, sequence
-    and function grants are left to the migration itself."""
-    text = re.sub(r"--[^\n]*", "", text)
-    found = []
-    for privileges, _, objects, roles in _GRANT.findall(text):
-        if re.match(r"(SCHEMA|SEQUENCE|FUNCTION|ALL\s)", objects.strip(), re.IGNORECASE):
-            continue
-        for role in (r.strip().strip('"') for r in roles.split(",")):
-            for table in (t.strip().strip('"') for t in objects.split(",")):
-                for privilege in (p.strip().upper() for p in privileges.split(",")):
-                    found.append((role, table, privilege))
-    return found
-
 
 @check("author.migrations.env.role", severity="high",
        runbook="migrations.md#migration-role-in-the-connection-string")
