@@ -18,6 +18,7 @@ from sandbox import faults_by_system, systems
 from sandbox.adinsights import Account
 from sandbox.adinsights import StandIn as AdInsights
 from sandbox.adinsights.state import webhook_settings
+from sandbox.author import StandIn as Author
 from sandbox.chatwoot import StandIn as Chatwoot
 from sandbox.stack import Stack
 from sandbox.voucher import StandIn as Voucher
@@ -120,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhook_secret=webhook,
         )
         chatwoot = Chatwoot(chosen["chatwoot"], password=_secret("chatwoot", "PASSWORD"))
-        stack = Stack([adinsights, Voucher(faults=chosen["voucher"]), chatwoot])
+        stack = Stack([adinsights, Voucher(faults=chosen["voucher"]), chatwoot,
+                       Author(chosen["author"])])
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2

@@ -51,10 +51,12 @@ def _engine_upstreams() -> frozenset[str]:
 def _database_upstreams() -> frozenset[str]:
     """The databases the sandbox marks ``*_unavailable`` when it has no server."""
     from sandbox.adinsights import runtime
+    from sandbox.author import stand_in as author
     from sandbox.chatwoot import stand_in as chatwoot
     from sandbox.voucher import stand_in
 
-    return frozenset(runtime.DATABASES + stand_in.DATABASES + chatwoot.DATABASES)
+    return frozenset(runtime.DATABASES + stand_in.DATABASES + chatwoot.DATABASES
+                     + author.DATABASES)
 
 
 def _engine_available() -> tuple[bool, str]:
@@ -75,6 +77,12 @@ def _postgres_available() -> tuple[bool, str]:
     from sandbox.parts import postgres
 
     return postgres.available()
+
+
+def _redis_available() -> tuple[bool, str]:
+    from sandbox.parts import redis
+
+    return redis.available()
 
 
 def _psql_available() -> tuple[bool, str]:
@@ -99,6 +107,7 @@ PIECES = {
     "postgres": Piece("PostgreSQL's server binaries (initdb, pg_ctl, postgres)",
                       _postgres_available, _database_upstreams),
     "psql": Piece("PostgreSQL's client (psql)", _psql_available, frozenset),
+    "redis": Piece("redis-server (Redis)", _redis_available, lambda: frozenset({"redis"})),
 }
 NEEDS_PROPERTY = "missing_piece"
 

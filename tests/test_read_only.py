@@ -54,3 +54,26 @@ def test_default_run_sends_no_mutating_statement(diag_run):
     assert {"voucher_reader", "adinsights_dr", "adinsights_app", "adinsights_ops"} <= roles
     assert any("count(*)" in s for _, s in statements)
     assert [s for _, s in statements if WRITE.match(s)] == []
+
+
+REDIS_READS = {"HELLO", "AUTH", "PING", "SCAN", "LLEN", "ZCARD", "CLIENT", "SELECT"}
+
+
+@needs("postgres", "redis")
+def test_default_author_run_writes_nothing_and_sends_no_mail(diag_run):
+    """The author stand-ins' own logs: Redis's MONITOR, the SMTP server's verbs, the AWS
+    and HTTP request log and PostgreSQL's statement log."""
+    run = diag_run("-m", "author")
+    assert run.result.ret == 0, run.output
+    sent = requests(run)
+    redis = [p.split(" ", 1)[0].upper() for m, p in sent if m == "REDIS"]
+    assert {"PING", "SCAN", "LLEN"} <= set(redis) <= REDIS_READS
+    smtp = {p for m, p in sent if m == "SMTP"}
+    assert {"EHLO", "AUTH"} <= smtp and not smtp & {"MAIL", "RCPT", "DATA"}
+    other = [(m, p) for m, p in sent if m not in ("REDIS", "SMTP")]
+    assert not [x for x in other if x[0] not in ("GET", "HEAD", "OPTIONS", "POST")]
+    # POSTs are the query and JSON protocols' reads (STS, CloudWatch), never an S3 object
+    assert all(p.split("?")[0].split(" ")[0] == "/" for m, p in other if m == "POST")
+    lines = (run.run_dir / "sandbox-queries.log").read_text().splitlines()
+    statements = [line.split(": ", 1) for line in lines if line.startswith("author_diag: ")]
+    assert statements and [s for _, s in statements if WRITE.match(s)] == []

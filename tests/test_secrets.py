@@ -83,3 +83,36 @@ def test_no_aws_key_in_any_output(diag_run, monkeypatch):
             for value in AWS_CANARIES.values():
                 assert value not in text, f"an AWS key leaked into {where}"
                 assert value.split("/")[0] not in text, f"part of an AWS key in {where}"
+
+
+AUTHOR_CANARIES = {
+    "DIAG_SANDBOX_AUTHOR_MIGRATOR_PASSWORD": "canary-migrator-4Vd8Qs",
+    "DIAG_SANDBOX_AUTHOR_JWT_SECRET": "canary-jwt-secret-2Lw9Xe",
+    "DIAG_SANDBOX_AUTHOR_SMTP_PASSWORD": "canary-smtp-pass-7Hn3Rk",
+    "DIAG_SANDBOX_AUTHOR_REDIS_PASSWORD": "canary-redis-pass-5Tb1Mz",
+    "DIAG_SANDBOX_AUTHOR_AWS_ACCESS_KEY_ID": "AKIACANARYAUTHOR7Q2X",
+    "DIAG_SANDBOX_AUTHOR_AWS_SECRET_ACCESS_KEY": "canary-author-aws/Sx4+Wq8Zr",
+    "DIAG_SANDBOX_AUTHOR_MAILGUN_API_KEY": "canary-mailgun-key-9Fp6Jd",
+}
+
+
+def test_no_author_secret_in_any_output(diag_run, monkeypatch):
+    """The author app's secrets sit in its env files (DATABASE_URL and REDIS_URL carry
+    passwords), sign its AWS calls, and are sent in SMTP AUTH and to the provider; a
+    refused AUTH, mismatched JWT secrets and a log line holding a key must not show them."""
+    for name, value in AUTHOR_CANARIES.items():
+        monkeypatch.setenv(name, value)
+    runs = [diag_run("-m", "author"),
+            diag_run("-m", "author", "--sandbox-fault", "authorsmtp_auth_refused",
+                     "--sandbox-fault", "authorenv_jwt_mismatch",
+                     "--sandbox-fault", "authorworker_log_errors",
+                     "--sandbox-fault", "authorenv_migrator_role_wrong")]
+    assert runs[0].result.ret == 0 and runs[1].result.ret == 1
+    for run in runs:
+        texts = {"terminal": run.output, **{str(p): t for p, t in run.artifacts().items()}}
+        texts.update(embedded(texts))
+        for where, text in texts.items():
+            for value in AUTHOR_CANARIES.values():
+                assert value not in text, f"an author secret leaked into {where}"
+                assert value.split("/")[0] not in text, f"part of an author secret in {where}"
+    assert "[REDACTED]" in runs[1].output  # the log line's key was there, and masked

@@ -22,7 +22,7 @@ from sandbox.parts.lifecycle import Managed
 REGION = "us-east-1"
 # moto accepts any key; these are not secrets, and the profile's own are used by checks.
 SEED_KEY = ("sandbox-seed", "sandbox-seed")
-SERVICES = ("ses", "sesv2", "s3")
+SERVICES = ("ses", "sesv2", "s3", "sts", "iam", "cloudwatch")
 
 
 @dataclass(frozen=True)

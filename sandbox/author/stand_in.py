@@ -1,0 +1,243 @@
+"""The author app as its playbook's checks find it: its database on the shared
+PostgreSQL, a real Redis holding the API's sessions and the worker's queue, a real SMTP
+server requiring AUTH, S3, STS and CloudWatch on the shared moto server, the mail
+provider's status page and suppression lists, LocalStack's health endpoint, and the API's,
+web app's and worker's env files, the deployed model bundle and the worker's log."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from sandbox.author import database, services, storage
+from sandbox.author.faults import check_faults
+from sandbox.parts import redis as redis_part
+from sandbox.parts.http import HOST, HttpService, RequestLog, refused_port
+from sandbox.parts.postgres import Databases
+from sandbox.parts.shared import Parts, Unavailable
+from sandbox.parts.smtp import SmtpServer
+from sandbox.parts.standin import Services, Workdir
+
+DATABASES = ("author_db",)
+SMTP_USER = f"postmaster@{services.DOMAIN}"
+QUEUE = "detections"
+SESSIONS = 12
+WAITING, WAITING_BACKLOG = 40, 1500
+
+
+def _invented() -> str:
+    return "sbx-" + secrets.token_urlsafe(18)
+
+
+class StandIn:
+    """Each secret is the value the profile's env var holds (invented when unset), and the
+    stand-in writes it where the app keeps it: the env files, Redis's password, the SMTP
+    server's credential, the provider's API key, the role session's AWS keys."""
+
+    name = "author"
+
+    def __init__(self, faults: Iterable[str] = (), workdir: Path | str | None = None, *,
+                 secrets_: dict[str, str] | None = None) -> None:
+        self.faults = check_faults(faults)
+        given = {k: v for k, v in (secrets_ or {}).items() if v}
+        self.secrets = {name: given.get(name) or _invented() for name in (
+            "db_password", "migrator_password", "jwt_secret", "smtp_password",
+            "redis_password", "provider_api_key", "aws_access_key_id",
+            "aws_secret_access_key")}
+        self.urls: dict[str, str] = {}
+        self.paths: dict[str, str] = {}
+        self.dsn: dict[str, str] = {}
+        self.other: dict[str, str] = {}
+        self._dir = Workdir(workdir, "author-sandbox-")
+        self._services = Services()
+        self._redis: redis_part.RedisServer | None = None
+        self._smtp: SmtpServer | None = None
+        self._monitor: threading.Thread | None = None
+
+    def placeholders(self) -> dict[str, str]:
+        """What ``{sandbox.<name>}`` stands for in the profile, for this system."""
+        named = {f"au_{k}": v for k, v in (self.urls | self.paths | self.other).items()}
+        return named | dict(self.dsn)
+
+    def start(self, parts: Parts) -> None:
+        root = self._dir.open()
+        self.paths.update(database.write_repository(root / "repo"))
+        self.urls["provider_status"] = self._services.start(
+            HttpService("author-status", services.status_page(self.faults), parts.log))
+        self.urls["provider_api"] = self._services.start(HttpService(
+            "author-mailgun", services.provider_api(self.faults,
+                                                    self.secrets["provider_api_key"]),
+            parts.log))
+        self.urls["localstack"] = self._services.start(
+            HttpService("author-localstack", services.localstack(self.faults), parts.log))
+        state = storage.StorageState(self.faults, self.secrets["aws_access_key_id"],
+                                     self.secrets["aws_secret_access_key"])
+        aws = parts.aws(overrides=[storage.identity_override(state),
+                                   storage.multipart_override(state)],
+                        seeds=[lambda server: storage.seed(server, state)])
+        self.urls["aws"] = aws.url
+        db_url = self._start_database(parts)
+        redis_url = self._start_redis(root, parts.log)
+        smtp_port = self._start_smtp(parts.log)
+        self._write_files(root, db_url, redis_url, smtp_port, aws.url)
+
+    def _start_database(self, parts: Parts) -> str:
+        try:
+            pg = parts.postgres()
+        except Unavailable as exc:
+            self.dsn["author_db_unavailable"] = str(exc)
+            return ""
+        passwords = {"migrator": self.secrets["migrator_password"], "app": _invented(),
+                     "reader": self.secrets["db_password"]}
+        Databases(self.faults, self.dsn).build("author_db", lambda: database.build(
+            pg, self.faults, passwords))
+        role = (database.APP if "authorenv_migrator_role_wrong" in self.faults
+                else database.MIGRATOR)
+        password = passwords["app" if role == database.APP else "migrator"]
+        return f"postgresql://{role}:{password}@{pg.host}:{pg.port}/{database.DBNAME}"
+
+    def _start_redis(self, root: Path, log: RequestLog) -> str:
+        password = self.secrets["redis_password"]
+        refused = f"redis://:{password}@{HOST}:{refused_port()}/0"
+        ok, reason = redis_part.available()
+        if not ok:
+            self.other["redis_unavailable"] = f"no Redis server here ({reason})"
+            return refused
+        if "authorredis_down" in self.faults:
+            return refused
+        self._redis = server = redis_part.RedisServer(root / "redis", password)
+        try:
+            server.start()
+        except RuntimeError as exc:
+            self.other["redis_unavailable"] = f"the sandbox's Redis did not start ({exc})"
+            self._redis = None
+            return refused
+        self._seed_redis(server)
+        self._monitor = _monitor(server, log)
+        return server.url()
+
+    def _seed_redis(self, server: redis_part.RedisServer) -> None:
+        """Sessions as the API writes them (``sess:<id>``, with a TTL) and the worker's
+        BullMQ queue (``bull:<queue>:wait`` and friends)."""
+        client = server.client()
+        if "authorredis_sessions_missing" not in self.faults:
+            for n in range(SESSIONS):
+                client.set(f"sess:{secrets.token_hex(12)}", json.dumps(
+                    {"userId": f"usr_{n}", "iat": 1764900000 + n}), ex=3600)
+        waiting = WAITING_BACKLOG if "authorredis_queue_backlog" in self.faults else WAITING
+        prefix = f"bull:{QUEUE}"
+        client.rpush(f"{prefix}:wait", *range(1, waiting + 1))
+        client.rpush(f"{prefix}:active", waiting + 1, waiting + 2)
+        client.zadd(f"{prefix}:delayed", {str(waiting + 3): 1764990000000})
+        client.zadd(f"{prefix}:completed", {str(n): n for n in range(1, 200)})
+        client.close()
+
+    def _start_smtp(self, log: RequestLog) -> int:
+        if "authorsmtp_down" in self.faults:
+            return refused_port()
+        password = self.secrets["smtp_password"]
+        if "authorsmtp_auth_refused" in self.faults:
+            password = _invented()
+        started = _Started(SmtpServer(log, SMTP_USER, password))
+        self._services.start(started)
+        self._smtp = started.part
+        return started.port
+
+    def _write_files(self, root: Path, db_url: str, redis_url: str, smtp_port: int,
+                     aws_url: str) -> None:
+        jwt = self.secrets["jwt_secret"]
+        common = {"REDIS_URL": redis_url, "AWS_REGION": "us-east-1",
+                  "AWS_ACCESS_KEY_ID": self.secrets["aws_access_key_id"],
+                  "AWS_SECRET_ACCESS_KEY": self.secrets["aws_secret_access_key"],
+                  "S3_ENDPOINT": aws_url}
+        api = {"NODE_ENV": "production", "DATABASE_URL": db_url, "JWT_SECRET": jwt,
+               **common, "S3_BUCKET": storage.BUCKET, "SMTP_HOST": HOST,
+               "SMTP_PORT": str(smtp_port), "SMTP_USER": SMTP_USER,
+               "SMTP_PASSWORD": self.secrets["smtp_password"],
+               "MAIL_FROM": f"no-reply@{services.DOMAIN}"}
+        web = {"NEXT_PUBLIC_API_URL": "http://127.0.0.1:4000",
+               "JWT_SECRET": _invented() if "authorenv_jwt_mismatch" in self.faults else jwt}
+        version = (storage.PREVIOUS_VERSION if "authorworker_model_mismatch" in self.faults
+                   else storage.BUNDLE_VERSION)
+        worker = {**common, "DETECTOR_MODEL_VERSION": version, "MODEL_BUCKET": storage.MODELS,
+                  "WORKER_QUEUE": QUEUE}
+        for name, values in (("api_env", api), ("web_env", web), ("worker_env", worker)):
+            path = root / f"{name.replace('_', '.')}"
+            path.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+            self.paths[name] = str(path)
+        bundle = root / "models" / "manifest.json"
+        bundle.parent.mkdir(exist_ok=True)
+        bundle.write_text(json.dumps({"detector": {
+            "version": storage.BUNDLE_VERSION,
+            "artifact": f"s3://{storage.MODELS}/"
+                        f"{storage.MODEL_KEY.format(version=storage.BUNDLE_VERSION)}"}}))
+        self.paths["model_bundle"] = str(bundle)
+        log = root / "worker.log"
+        log.write_text(_worker_log("authorworker_log_errors" in self.faults, redis_url,
+                                   self.secrets["aws_secret_access_key"]), encoding="utf-8")
+        self.paths["worker_log"] = str(log)
+
+    def stop(self) -> None:
+        """Safe to call twice or after a failed start; the shared parts are not its own."""
+        self._services.stop()
+        redis, self._redis = self._redis, None
+        if redis is not None:
+            redis.stop()
+        if self._monitor is not None:
+            self._monitor.join(2.0)
+            self._monitor = None
+        self._smtp = None
+        self.urls, self.paths, self.dsn, self.other = {}, {}, {}, {}
+        self._dir.remove()
+
+
+class _Started:
+    """A part started and stopped with the stand-in's other services."""
+
+    def __init__(self, part: SmtpServer) -> None:
+        self.name = part.name
+        self.part = part
+        self.port = 0
+
+    def start(self) -> str:
+        self.part.start()
+        self.part.start_logging()
+        self.port = self.part.port
+        return f"smtp://{HOST}:{self.port}"
+
+    def stop(self) -> None:
+        self.part.stop()
+
+
+def _monitor(server: redis_part.RedisServer, log: RequestLog) -> threading.Thread:
+    """Every command Redis receives from now on, as ``REDIS <COMMAND> <key>`` in the
+    request log (MONITOR never shows AUTH; no value is recorded)."""
+
+    def follow() -> None:
+        try:
+            with server.client(timeout=None).monitor() as watch:
+                for seen in watch.listen():
+                    words = str(seen.get("command", "")).split()
+                    if words:
+                        log.record("REDIS", " ".join(words[:2]))
+        except Exception:  # noqa: BLE001 - the server stopped: nothing more to follow
+            return
+
+    thread = threading.Thread(target=follow, name="sandbox-author-redis", daemon=True)
+    thread.start()
+    return thread
+
+
+def _worker_log(errors: bool, redis_url: str, secret: str) -> str:
+    lines = [f"2026-12-05T20:{m:02d}:00Z info processed job {900 + m} in 412ms"
+             for m in range(0, 50, 2)]
+    if errors:
+        lines += [
+            "2026-12-05T20:51:00Z error job 951 failed: model artifact not loaded",
+            f"2026-12-05T20:52:00Z error lost connection to {redis_url}",
+            f"2026-12-05T20:53:00Z ERROR S3 GetObject denied for key with secret {secret}",
+        ]
+    return "\n".join(lines) + "\n"
