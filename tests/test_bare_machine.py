@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 PIECE_REASONS = ("no PostgreSQL server here", "no container engine could be started",
-                 "intrusive check")
+                 "no Redis server here", "intrusive check")
 
 
 def test_diagnostics_pass_where_no_optional_piece_is_installed(tmp_path) -> None:
@@ -32,5 +32,6 @@ def test_diagnostics_pass_where_no_optional_piece_is_installed(tmp_path) -> None
     reasons = re.findall(r"^SKIPPED \[\d+\] [^:]+:\d+: (.*)$", output, re.MULTILINE)
     assert any("no PostgreSQL server here" in r for r in reasons), output
     assert any("no container engine could be started" in r for r in reasons), output
+    assert any("no Redis server here" in r for r in reasons), output
     unexplained = [r for r in reasons if not any(p in r for p in PIECE_REASONS)]
     assert unexplained == [], output

@@ -85,18 +85,19 @@ class StandIn:
         self._write_files(root, db_url, redis_url, smtp_port, aws.url)
 
     def _start_database(self, parts: Parts) -> str:
-        try:
-            pg = parts.postgres()
-        except Unavailable as exc:
-            self.dsn["author_db_unavailable"] = str(exc)
-            return ""
         passwords = {"migrator": self.secrets["migrator_password"], "app": _invented(),
                      "reader": self.secrets["db_password"]}
-        Databases(self.faults, self.dsn).build("author_db", lambda: database.build(
-            pg, self.faults, passwords))
         role = (database.APP if "authorenv_migrator_role_wrong" in self.faults
                 else database.MIGRATOR)
         password = passwords["app" if role == database.APP else "migrator"]
+        try:
+            pg = parts.postgres()
+        except Unavailable as exc:
+            # The env file still names the role the app would use; only the server is absent.
+            self.dsn["author_db_unavailable"] = str(exc)
+            return f"postgresql://{role}:{password}@{HOST}:{refused_port()}/{database.DBNAME}"
+        Databases(self.faults, self.dsn).build("author_db", lambda: database.build(
+            pg, self.faults, passwords))
         return f"postgresql://{role}:{password}@{pg.host}:{pg.port}/{database.DBNAME}"
 
     def _start_redis(self, root: Path, log: RequestLog) -> str:
