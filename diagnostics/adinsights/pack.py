@@ -40,6 +40,7 @@ def stand_in(section, faults: frozenset[str], areas: set[str]):
         meta_token=secret(section.area("meta").get("token_env", "")) or None,
         meta_ops_db_password=secret(dsn.get("meta_ops_db_password_env", "")),
         audit_db_password=secret(dsn.get("audit_db_password_env", "")),
+        expired_token=secret(section.area("edge").get("expired_token_env", "")) or None,
     )
 
 

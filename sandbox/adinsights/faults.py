@@ -93,6 +93,7 @@ FAULTS: dict[str, str] = {
     "cors_allow_all": "CORS_ALLOW_ALL_ORIGINS=1: any origin is echoed with credentials",
     "throttle_disabled": "auth and public throttles off: no request is ever answered 429",
     "auth_garbage_500": "a bearer that is not a JWT gets the 500 server_error envelope, not 401",
+    "auth_expiry_ignored": "the API accepts an access token it signed after its exp has passed",
     "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
     "rls_bypass": "app DB: the application role has BYPASSRLS",
     "rls_owner_unforced": "app DB: the application role owns accounts_auditlog, RLS not forced",

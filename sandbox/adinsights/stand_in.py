@@ -21,7 +21,7 @@ from sandbox.adinsights import (
     ses,
     superset,
 )
-from sandbox.adinsights.auth import Sessions
+from sandbox.adinsights.auth import ACCESS_LIFETIME, EXPIRY_IGNORED_FAULT, Sessions
 from sandbox.adinsights.cors import CorsPolicy
 from sandbox.adinsights.faults import check_faults
 from sandbox.adinsights.meta_graph import MetaApp
@@ -71,6 +71,7 @@ class StandIn:
     and FRONTEND_BASE_URL (None: the .env.sample values); `throttle_rates` overrides DRF
     throttle rates by scope ("auth_burst", "auth_sustained", "public"), as the
     DRF_THROTTLE_* variables do.
+    `expired_token` is an access token the backend signed and that has expired.
     `runtime` names the heavier parts to build: "database", "containers", "dr" (the
     audit history role), "aws" and "dns".
     """
@@ -95,6 +96,7 @@ class StandIn:
         meta_token: str | None = None,
         meta_ops_db_password: str | None = None,
         audit_db_password: str | None = None,
+        expired_token: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -121,6 +123,8 @@ class StandIn:
         self._meta_ops_db_password = meta_ops_db_password or secrets.token_hex(12)
         # The audit history reader's password.
         self._audit_db_password = audit_db_password or secrets.token_hex(12)
+        # An access token this backend signed for the first tenant, expired at boot.
+        self._expired_token = expired_token
         self._started = False
 
     def placeholders(self) -> dict[str, str]:
@@ -188,7 +192,9 @@ class StandIn:
             tenants,
             self.faults,
             dbt_target,
-            Sessions(tenants),
+            Sessions(tenants, expired=self._expired_token,
+                     expired_at=utc_now() - ACCESS_LIFETIME,
+                     ignore_expiry=EXPIRY_IGNORED_FAULT in self.faults),
             audit=audit.AuditLog(audit.seed(tenants, self.faults)),
             airbyte_only=airbyte_only_connections(tenants, self.faults),
             airbyte_auth=self._airbyte_auth,
