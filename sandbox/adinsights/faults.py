@@ -34,6 +34,8 @@ FAULTS: dict[str, str] = {
     "social_not_connected": "first tenant: Meta and Instagram not connected",
     "social_reauth_required": "first tenant: Meta credential needs re-authorisation",
     "social_complete": "first tenant: Meta connected but awaiting a recent successful sync",
+    "social_connection_paused": "first tenant: its Meta connection is_active=false, social "
+    "status complete (connection_paused)",
     "ga4_unavailable": "GA4 web analytics query fails (status unavailable)",
     "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
     "web_rows_empty": "first tenant: GA4 and Search Console answer status ok with no rows "
@@ -167,7 +169,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_failing"}),
     frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_stale"}),
     frozenset({"dbt_source_warn", "dbt_source_error", "dbt_source_runtime_error"}),
-    frozenset({"social_not_connected", "social_reauth_required", "social_complete"}),
+    frozenset({"social_not_connected", "social_reauth_required", "social_complete",
+               "social_connection_paused"}),
     frozenset({"superset_down", "superset_unhealthy"}),
     # Who answers on the Airbyte port: nobody, a stranger, or Airbyte in one bad state.
     frozenset(
@@ -195,7 +198,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     # Allowing every origin and refusing the frontend cannot both be the policy.
     frozenset({"cors_allow_all", "cors_frontend_missing"}),
     # Every tenant's credential needs reauth: the first tenant cannot also be in another state.
-    frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete"}),
+    frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete",
+               "social_connection_paused"}),
     frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
     # How far back the audit trail reaches: too far, or not far enough.
     frozenset({"dr_audit_over_retention", "dr_audit_under_retention"}),

@@ -58,6 +58,8 @@ def meta_settings(diag: Context) -> dict:
 
 social_status = get_endpoint("social_status", "api", "/api/integrations/social/status/",
                          auth="tenant")
+meta_connections = get_endpoint("meta_connections", "api", "/api/airbyte/connections/",
+                                auth="tenant")
 meta_setup = get_endpoint("meta_setup", "api", "/api/integrations/meta/setup/", auth="first")
 
 
