@@ -40,6 +40,8 @@ FAULTS: dict[str, str] = {
     "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
     "web_rows_empty": "first tenant: GA4 and Search Console answer status ok with no rows "
     "although both are connected",
+    "airbyte_status_row_lagging": "the tenant sync status row the health views read lags the "
+    "connection's latest sync by 25 min: health-overview and sync-health disagree",
     "superset_down": "Superset listener not started; its URL refuses connections",
     "superset_unhealthy": "Superset /health answers 503",
     "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
@@ -164,6 +166,7 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
             "tenant_sync_stale",
             "tenant_sync_failed",
             "tenant_sync_missing",
+            "airbyte_status_row_lagging",
         }
     ),
     frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_failing"}),
