@@ -50,6 +50,10 @@ FAULTS: dict[str, str] = {
     "airbyte_unavailable": "Airbyte cannot reach its database: /api/v1/health says available false",
     "airbyte_proxy_auth_rejected": "Airbyte proxy basic auth answers 401 to every credential",
     "airbyte_env_mismatch": "backend.env AIRBYTE_API_URL names another loopback port",
+    "airbyte_env_wrong_host": "backend.env AIRBYTE_API_URL names host.docker.internal although "
+    "the backend runs on the host",
+    "airbyte_compose_env_port": "Airbyte's compose .env publishes the server on another port "
+    "than the one it answers on",
     "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
     "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
     "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",
