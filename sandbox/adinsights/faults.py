@@ -54,6 +54,12 @@ FAULTS: dict[str, str] = {
     "the backend runs on the host",
     "airbyte_compose_env_port": "Airbyte's compose .env publishes the server on another port "
     "than the one it answers on",
+    "beat_timezone_utc": "settings: CELERY_TIMEZONE is UTC, so every beat entry fires five "
+    "hours off its America/Jamaica window",
+    "beat_snapshot_hourly": "settings: the metrics-snapshot-sync beat entry runs hourly, not "
+    "every 30 minutes",
+    "beat_meta_insights_disabled": "settings: the incremental Meta insights beat entry is "
+    "disabled",
     "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
     "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
     "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",
