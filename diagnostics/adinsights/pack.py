@@ -33,6 +33,7 @@ def stand_in(section, faults: frozenset[str], areas: set[str]):
         faults=faults,
         airbyte_auth=auth,
         webhook_secret=secret(airbyte.get("webhook_secret_env", "")) or None,
+        previous_webhook_secret=secret(airbyte.get("previous_webhook_secret_env", "")) or None,
         runtime=set().union(*(RUNTIME_PARTS.get(area, set()) for area in areas)),
         airbyte_db_password=secret(dsn.get("airbyte_db_password_env", "")),
         app_db_password=secret(dsn.get("app_db_password_env", "")),

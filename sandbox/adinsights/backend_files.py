@@ -9,6 +9,7 @@ the file wrong, the way a hand-edited file goes wrong in a real deployment.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -208,6 +209,17 @@ def compose_env_text(world: World, server_url: str, webapp_url: str) -> str:
             f"AIRBYTE_WEBAPP_PORT={_port(webapp_url)}\nAIRBYTE_DB_USER=airbyte\n")
 
 
+SAMPLE_SECRET_FAULT = "airbyte_env_sample_real_secret"
+
+
+def env_sample_text(world: World) -> str:
+    """backend/.env.sample: placeholders only, unless someone committed a real value."""
+    secret = secrets.token_hex(32) if SAMPLE_SECRET_FAULT in world.faults else "change-me"
+    return ("# Copy to .env and fill in. Never commit real values.\n"
+            "AIRBYTE_API_URL=http://localhost:8001\nAIRBYTE_USERNAME=\nAIRBYTE_PASSWORD=\n"
+            f"AIRBYTE_WEBHOOK_SECRET={secret}\nAIRBYTE_WEBHOOK_SECRET_REQUIRED=1\n")
+
+
 def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
     """Write every file under `root`; returns them as placeholder entries (the StandIn's paths)."""
     env_file, compose_file = root / "backend.env", root / "docker-compose.yml"
@@ -216,11 +228,13 @@ def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
     compose_file.write_text(compose_text(world), encoding="utf-8")
     (root / ".env").write_text(compose_env_text(world, urls["airbyte_api"], urls["airbyte_ui"]),
                                encoding="utf-8")
+    (root / "backend.env.sample").write_text(env_sample_text(world), encoding="utf-8")
     task_log = root / "logs" / "celery-tasks.jsonl"
     task_logs.write(task_log, world, utc_now())
     return {
         "env_file": str(env_file),
         "compose_file": str(compose_file),
+        "env_sample": str(root / "backend.env.sample"),
         **deploy_files.write(root, world),
         "task_log": str(task_log),
     }

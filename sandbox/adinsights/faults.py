@@ -60,11 +60,17 @@ FAULTS: dict[str, str] = {
     "every 30 minutes",
     "beat_meta_insights_disabled": "settings: the incremental Meta insights beat entry is "
     "disabled",
+    "snapshot_telemetry_bare": "the snapshot task's persisted lines lack row_totals and "
+    "correlation_id",
     "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
     "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
     "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",
     "airbyte_webhook_secret_unset": "webhook secret required but empty: webhook answers 503",
     "airbyte_webhook_open": "webhook accepts a missing or wrong secret (REQUIRED=0, no secret)",
+    "airbyte_webhook_previous_accepted": "after a rotation the webhook still accepts the "
+    "previous secret (a replica kept the old value)",
+    "airbyte_env_sample_real_secret": "backend .env.sample holds a real-looking "
+    "AIRBYTE_WEBHOOK_SECRET instead of a placeholder",
     "airbyte_webhook_500": "webhook answers 500 server_error for an unknown connection, not 404",
     "airbyte_bootloader_failed": "airbyte-bootloader exits 255: Unable to bootstrap Airbyte",
     "airbyte_worker_mounts": "airbyte-worker WORKSPACE_DOCKER_MOUNT names a volume it lacks",
@@ -199,6 +205,7 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"airbyte_webhook_secret_unset", "airbyte_webhook_500"}),
     # A silent webhook needs jobs that went unreported.
     frozenset({"airbyte_webhook_silent", "airbyte_no_recent_sync"}),
+    frozenset({"airbyte_webhook_silent", "tenant_sync_missing"}),
     frozenset({"airbyte_db_empty_schema", "airbyte_metadata_missing"}),
     # How old each tenant's metrics snapshot is, or whether it exists at all.
     frozenset(

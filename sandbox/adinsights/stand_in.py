@@ -71,6 +71,7 @@ class StandIn:
     and FRONTEND_BASE_URL (None: the .env.sample values); `throttle_rates` overrides DRF
     throttle rates by scope ("auth_burst", "auth_sustained", "public"), as the
     DRF_THROTTLE_* variables do.
+    `previous_webhook_secret` is the webhook secret before the last rotation.
     `expired_token` is an access token the backend signed and that has expired.
     `runtime` names the heavier parts to build: "database", "containers", "dr" (the
     audit history role), "aws" and "dns".
@@ -97,6 +98,7 @@ class StandIn:
         meta_ops_db_password: str | None = None,
         audit_db_password: str | None = None,
         expired_token: str | None = None,
+        previous_webhook_secret: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -113,6 +115,7 @@ class StandIn:
         self._runtime: Runtime | None = None
         self._airbyte_auth = airbyte_auth
         self._webhook_secret = webhook_secret
+        self._previous_webhook_secret = previous_webhook_secret or ""
         self._cors = CorsPolicy.build(cors_allowed_origins, frontend_base_url, self.faults)
         self._throttle_rates = check_rates(throttle_rates)  # a bad rate fails here
         self._dir = Workdir(workdir, "adinsights-sandbox-")
@@ -200,6 +203,7 @@ class StandIn:
             airbyte_auth=self._airbyte_auth,
             webhook_secret=secret,
             webhook_secret_required=required,
+            webhook_previous_secret=self._previous_webhook_secret,
             throttles=Throttles(self._throttle_rates, enabled=DISABLED_FAULT not in self.faults),
             cors=self._cors,
             meta=MetaApp.build(self.faults, self._meta_app_secret, self._meta_token,

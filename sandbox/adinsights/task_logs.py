@@ -22,6 +22,7 @@ SNAPSHOT_TASK = "analytics.sync_metrics_snapshots"
 SYNC_TASK = "integrations.tasks.trigger_scheduled_airbyte_syncs"
 MISSING_TENANT_FAULT = "task_logs_missing_tenant"
 SILENT_FAULT = "snapshot_task_silent"
+BARE_FAULT = "snapshot_telemetry_bare"
 BEAT_MISSING_FAULT = "airbyte_beat_entry_missing"
 PERSISTED_RUNS = 3  # how many successful snapshot runs per tenant the log still holds
 SNAPSHOT_ERROR = "OperationalError: canceling statement due to statement timeout"
@@ -54,7 +55,8 @@ def _row_totals(snapshot: Snapshot) -> dict[str, int]:
     }
 
 
-def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime) -> Iterator[dict]:
+def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime,
+                   faults: frozenset[str] = frozenset()) -> Iterator[dict]:
     """Persisted runs up to the stored snapshot; failed runs on every beat after it while it
     is stale (or on the last few beats when there is none)."""
     generated = snapshot.generated(now) if snapshot else None
@@ -69,7 +71,10 @@ def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime) -> 
                 "snapshot_generated_at": stamp(at),
                 "row_totals": totals,
             }
-            yield _line(tenant, SNAPSHOT_TASK, stamp(at), at, "metrics.snapshot.persisted", fields)
+            line = _line(tenant, SNAPSHOT_TASK, stamp(at), at, "metrics.snapshot.persisted", fields)
+            if BARE_FAULT in faults:  # logged with a plain message, not the task's extras
+                line = {k: v for k, v in line.items() if k not in ("row_totals", "correlation_id")}
+            yield line
     stale = generated is None or (now - generated).total_seconds() > STALE_TTL_SECONDS
     failed_at = [now - timedelta(minutes=10) - step * BEAT_CADENCE for step in range(3)]
     if generated is not None:
@@ -99,7 +104,7 @@ def lines(world: World, now: datetime) -> list[dict]:
     found = []
     for index, tenant in enumerate(world.tenants):
         if not (index == 0 and SILENT_FAULT in faults):
-            found += _snapshot_runs(tenant, world.snapshots.get(tenant.tenant_id), now)
+            found += _snapshot_runs(tenant, world.snapshots.get(tenant.tenant_id), now, faults)
         if BEAT_MISSING_FAULT in faults:
             continue
         syncs = list(_sync_runs(tenant, now))

@@ -84,6 +84,14 @@ def backend_env(diag: Context) -> dict[str, str]:
 
 
 @pytest.fixture
+def env_sample(diag: Context) -> dict[str, str]:
+    read = _deployment_file(diag, "env_sample")
+    if not read.exists:
+        pytest.fail(f"{read.path} is missing", pytrace=False)
+    return files.parse_env(read.data)
+
+
+@pytest.fixture
 def compose(diag: Context) -> dict:
     """The compose file as `docker compose --env-file .env config` renders it: the env
     file is ``[adinsights.paths] compose_env_file``, else the `.env` beside the file."""
