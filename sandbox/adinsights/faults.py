@@ -135,6 +135,10 @@ FAULTS: dict[str, str] = {
     "and its account sync state last_job_status failed",
     "meta_rate_limit_storm": "first tenant: 30 retryable Meta throttling errors in the last hour",
     "meta_direct_api_broken": "first tenant's /api/meta/insights/ answers 500 server_error",
+    "meta_login_policy_off": "META_LOGIN_CONFIG_REQUIRED=0 where the environment's policy "
+    "requires the login configuration",
+    "meta_backend_secret_stale": "the backend's META_APP_SECRET is an old value Graph refuses; "
+    "the profile's copy is current",
     "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",

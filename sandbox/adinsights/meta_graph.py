@@ -41,6 +41,8 @@ EXPIRING_DAYS = 3
 APP_ID_MISSING = "meta_app_id_missing"
 APP_SECRET_MISSING = "meta_app_secret_missing"
 LOGIN_CONFIG_MISSING = "meta_login_config_missing"
+LOGIN_POLICY_OFF = "meta_login_policy_off"
+BACKEND_SECRET_STALE = "meta_backend_secret_stale"
 SCOPES_INSUFFICIENT = "meta_scopes_insufficient"
 REDIRECT_MISSING = "meta_redirect_missing"
 TOKEN_EXPIRED = "meta_token_expired"
@@ -85,9 +87,11 @@ class MetaApp:
             expires = int(now) - 2 * 86400
         return cls(
             app_id="" if APP_ID_MISSING in faults else APP_ID,
-            app_secret="" if APP_SECRET_MISSING in faults else app_secret,
+            app_secret="" if APP_SECRET_MISSING in faults else
+            # rotated in Meta's dashboard, never updated in the backend
+            "stale" + app_secret[::-1] if BACKEND_SECRET_STALE in faults else app_secret,
             login_config_id="" if LOGIN_CONFIG_MISSING in faults else LOGIN_CONFIG_ID,
-            login_config_required=True,
+            login_config_required=LOGIN_POLICY_OFF not in faults,
             redirect_uri="",  # unset: the backend falls back to FRONTEND_BASE_URL
             frontend_base_url="" if REDIRECT_MISSING in faults else frontend_base_url,
             scopes=scopes,
