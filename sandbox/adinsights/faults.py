@@ -139,6 +139,8 @@ FAULTS: dict[str, str] = {
     "requires the login configuration",
     "meta_backend_secret_stale": "the backend's META_APP_SECRET is an old value Graph refuses; "
     "the profile's copy is current",
+    "meta_stored_token_expiring": "first tenant's stored Meta credential is valid but expires "
+    "in 2 days (token_expires_at)",
     "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",
