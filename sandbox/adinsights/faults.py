@@ -141,6 +141,8 @@ FAULTS: dict[str, str] = {
     "the profile's copy is current",
     "meta_stored_token_expiring": "first tenant's stored Meta credential is valid but expires "
     "in 2 days (token_expires_at)",
+    "meta_account_disabled": "Graph me/adaccounts lists the first tenant's ad account with "
+    "account_status 2 (disabled)",
     "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",
@@ -227,6 +229,9 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete",
                "social_connection_paused"}),
     frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
+    # What Graph says of the first tenant's ad account needs the tenant to be connected.
+    frozenset({"social_not_connected", "meta_token_expired"}),
+    frozenset({"social_not_connected", "meta_account_disabled"}),
     # How far back the audit trail reaches: too far, or not far enough.
     frozenset({"dr_audit_over_retention", "dr_audit_under_retention"}),
 )

@@ -165,6 +165,18 @@ def debug_token(diag: Context, meta_settings: dict, meta_env: dict[str, str] | N
                          params={"input_token": token, "access_token": app_credential})
 
 
+@pytest.fixture
+def graph_accounts(diag: Context, meta_settings: dict) -> Response:
+    """``me/adaccounts`` for the profile's token: the ad accounts it can reach."""
+    token_env = meta_settings["token_env"]
+    token = diag.profile.secret(token_env) if token_env else ""
+    if not token:
+        pytest.skip("not run: the target profile names no [adinsights.meta] token_env")
+    version = meta_settings["graph_api_version"]
+    return diag.http.get("meta_graph", f"/{version}/me/adaccounts",
+                         params={"access_token": token, "fields": "id,account_status"})
+
+
 @dataclass(frozen=True)
 class TokenData:
     caller_error: str  # a top-level Graph error: the app credential was refused
