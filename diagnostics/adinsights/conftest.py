@@ -38,6 +38,17 @@ def _tenant_ids(diag: Context) -> dict[str, str]:
 @pytest.fixture
 def task_log_lines(diag: Context) -> list[dict]:
     """Structured ``celery.tasks`` lines, from the profile's log file or container."""
+    return worker_log(diag, "celery.tasks")
+
+
+@pytest.fixture
+def graph_retry_lines(diag: Context) -> list[dict]:
+    """The Meta client's ``meta.graph.retry`` lines, from the same worker log."""
+    return worker_log(diag, "meta.graph.retry")
+
+
+def worker_log(diag: Context, logger: str) -> list[dict]:
+    """One logger's structured lines from the Celery workers' log (file or container)."""
     if diag.profile.paths.get("task_log"):
         read = files.read_text(Path(diag.profile.paths["task_log"]), diag.redactor)
         raw = read.data.splitlines() if read.exists else []
@@ -52,6 +63,6 @@ def task_log_lines(diag: Context) -> list[dict]:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and record.get("logger") == "celery.tasks":
+        if isinstance(record, dict) and record.get("logger") == logger:
             lines.append(record)
     return lines

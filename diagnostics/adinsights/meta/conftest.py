@@ -36,6 +36,7 @@ DEFAULTS = {
     "error_window_minutes": 60,
     "retryable_share_max": 0.5,
     "retryable_min_count": 10,
+    "graph_max_attempts": 5,  # META_GRAPH_MAX_ATTEMPTS, when a line does not say
 }
 # The runbook's scope gate: each group needs one of its permissions.
 SCOPE_GATE = (("ads_read", "ads_management"), ("business_management",),

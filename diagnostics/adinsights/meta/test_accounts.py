@@ -1,6 +1,8 @@
 """Ad account access and rate limits, read-only from the Meta operations tables, and
 the ad accounts Graph lets the token reach."""
 
+from datetime import datetime
+
 import pytest
 
 from fixtures.catalog import check
@@ -69,3 +71,18 @@ def test_account_reachable_in_graph(social_status, graph_accounts):
            note=f"{len(listed)} accounts listed")
     expect(f"{account} account_status", listed[account], "==", 1,
            note="1 active, 2 disabled, 3 unsettled, 101 closed")
+
+
+@check("adinsights.meta.rate_limit.retries", severity="medium", runbook="meta.md#rate-limits",
+       category="throttled")
+def test_graph_retries(graph_retry_lines, error_window, meta_settings):
+    """The retry logs the runbook names beside the error table: bounded retries that
+    keep reaching their last attempt mean the throttle is sustained, not transient."""
+    recent = [r for r in graph_retry_lines
+              if datetime.fromisoformat(str(r.get("timestamp"))) >= error_window]
+    exhausted = [r for r in recent if int(r.get("attempt") or 0) >= int(
+        r.get("max_attempts") or meta_settings["graph_max_attempts"])]
+    window = f"{len(recent)} meta.graph.retry lines since {error_window:%H:%M} UTC"
+    expect("retry chains that reached their last attempt", [
+        f"{r.get('endpoint')} at {r.get('timestamp')}" for r in exhausted], "is empty",
+        note=window)
