@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sandbox.adinsights import deploy_files, meta_graph, task_logs
+from sandbox.adinsights import api_logs, deploy_files, meta_graph, task_logs
 from sandbox.adinsights.deploy_files import Layout, core_settings, shared_settings
 from sandbox.adinsights.state import utc_now
 from sandbox.adinsights.world import World
@@ -231,10 +231,13 @@ def write(root: Path, world: World, urls: dict[str, str]) -> dict[str, str]:
     (root / "backend.env.sample").write_text(env_sample_text(world), encoding="utf-8")
     task_log = root / "logs" / "celery-tasks.jsonl"
     task_logs.write(task_log, world, utc_now())
+    api_log = root / "logs" / "api.jsonl"
+    api_logs.write(api_log, world, utc_now())
     return {
         "env_file": str(env_file),
         "compose_file": str(compose_file),
         "env_sample": str(root / "backend.env.sample"),
         **deploy_files.write(root, world),
         "task_log": str(task_log),
+        "api_log": str(api_log),
     }

@@ -62,6 +62,9 @@ FAULTS: dict[str, str] = {
     "disabled",
     "snapshot_telemetry_bare": "the snapshot task's persisted lines lack row_totals and "
     "correlation_id",
+    "api_access_log_no_duration": "the API's api.access lines carry no duration_ms",
+    "webhook_log_no_correlation": "the API's 'Airbyte webhook processed' lines carry no "
+    "correlation_id",
     "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
     "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
     "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",

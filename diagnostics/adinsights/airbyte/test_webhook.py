@@ -106,3 +106,22 @@ def test_env_sample_placeholder(env_sample):
         c in "0123456789abcdef" for c in value.lower()) else "")
     expect("AIRBYTE_WEBHOOK_SECRET in .env.sample looks real", _looks_real(value), "==", False,
            note=f"the value has {shape}" if value else None)
+
+
+@check("adinsights.airbyte.webhook.logged", severity="medium",
+       runbook="airbyte.md#webhook-processed-log", needs=("api", "tenant"))
+def test_webhooks_logged(webhook_audit, backend_log):
+    """Each processed webhook the audit trail shows also left its `Airbyte webhook
+    processed` line, with the `correlation_id` that ties it to the sync's task."""
+    # judged on the rows that are webhooks, whether or not the action filter worked
+    rows = [r for r in webhook_audit.body("results", []) or []
+            if r.get("action") == "airbyte_job_webhook"][:5]
+    if not rows:
+        pytest.skip("not run: the tenant's audit trail holds no airbyte_job_webhook row")
+    logged = {str(line.get("job_id")): line for line in backend_log("integrations.airbyte.webhook")
+              if line.get("message") == "Airbyte webhook processed"}
+    jobs = [str((row.get("metadata") or {}).get("job_id")) for row in rows]
+    expect("audited webhook jobs with no 'Airbyte webhook processed' line",
+           [j for j in jobs if j not in logged], "is empty")
+    expect("processed lines without correlation_id",
+           [j for j in jobs if not logged[j].get("correlation_id")], "is empty")
