@@ -172,7 +172,10 @@ def test_compose_file(faults, condition: str) -> None:
         assert all(volume["name"] == key for key, volume in document["volumes"].items())
         assert {"airbyte-workspace", "airbyte-local"} <= set(document["volumes"])
         port = sb.urls["airbyte_api"].rsplit(":", 1)[1]
-        assert services["server"]["ports"] == [f"${{AIRBYTE_SERVER_PORT:-{port}}}:8001"]
+        # the runbook's default in the file, the served port in the .env beside it
+        assert services["server"]["ports"] == ["${AIRBYTE_SERVER_PORT:-18001}:8001"]
+        dotenv = (Path(sb.paths["compose_file"]).parent / ".env").read_text()
+        assert f"AIRBYTE_SERVER_PORT={port}\n" in dotenv
         assert services["server"]["image"] == "airbyte/server:0.50.22"
 
 

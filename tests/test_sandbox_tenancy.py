@@ -589,8 +589,22 @@ def test_settings_and_manifests(tmp_path: Path) -> None:
         assert "ENABLE_TENANCY=1" in compose["services"]["backend"]["environment"]
 
 
-def task_lines(sb: Sandbox) -> list[dict]:
+def worker_lines(sb: Sandbox) -> list[dict]:
     return [json.loads(line) for line in Path(sb.paths["task_log"]).read_text().splitlines()]
+
+
+def task_lines(sb: Sandbox) -> list[dict]:
+    """The `celery.tasks` lines; the same log also holds the Meta client's retries."""
+    return [r for r in worker_lines(sb) if r["logger"] == "celery.tasks"]
+
+
+def test_graph_retry_lines() -> None:
+    """An ordinary hour: one retry that gets through; a storm: chains to the last attempt."""
+    for faults, exhausted in (((), False), (("meta_rate_limit_storm",), True)):
+        with running(*faults) as sb:
+            retries = [r for r in worker_lines(sb) if r["logger"] == "meta.graph.retry"]
+            assert retries and all(r["tenant_id"] for r in retries)
+            assert any(r["attempt"] == r["max_attempts"] for r in retries) is exhausted
 
 
 def persisted(lines: list[dict], tenant: Tenant) -> list[dict]:

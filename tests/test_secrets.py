@@ -16,6 +16,8 @@ CANARIES = {
     # '/' and '+' are percent-encoded in a query string, where a plain replace misses them
     "DIAG_SANDBOX_META_TOKEN": "canary-meta/token+4Fz",
     "DIAG_SANDBOX_META_OPS_DB_PASSWORD": "canary-opsdb-6Tc3Jm",
+    "DIAG_SANDBOX_EXPIRED_TOKEN": "canary-expired-1Gh5Uk",
+    "DIAG_SANDBOX_PREVIOUS_WEBHOOK_SECRET": "canary-oldhook-4Mv9Qa",
 }
 
 

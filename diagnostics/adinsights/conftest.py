@@ -38,6 +38,40 @@ def _tenant_ids(diag: Context) -> dict[str, str]:
 @pytest.fixture
 def task_log_lines(diag: Context) -> list[dict]:
     """Structured ``celery.tasks`` lines, from the profile's log file or container."""
+    return worker_log(diag, "celery.tasks")
+
+
+@pytest.fixture
+def graph_retry_lines(diag: Context) -> list[dict]:
+    """The Meta client's ``meta.graph.retry`` lines, from the same worker log."""
+    return worker_log(diag, "meta.graph.retry")
+
+
+@pytest.fixture
+def backend_log(diag: Context):
+    """One logger's structured lines from the API's own log (``[adinsights.paths] api_log``)."""
+    path = diag.profile.paths.get("api_log", "")
+    if not path:
+        pytest.skip("not run: the target profile names no [adinsights.paths] api_log")
+    read = files.read_text(Path(path), diag.redactor)
+    raw = read.data.splitlines() if read.exists else []
+    return lambda logger: _records(raw, logger)
+
+
+def _records(raw: list[str], logger: str) -> list[dict]:
+    lines = []
+    for line in raw:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == logger:
+            lines.append(record)
+    return lines
+
+
+def worker_log(diag: Context, logger: str) -> list[dict]:
+    """One logger's structured lines from the Celery workers' log (file or container)."""
     if diag.profile.paths.get("task_log"):
         read = files.read_text(Path(diag.profile.paths["task_log"]), diag.redactor)
         raw = read.data.splitlines() if read.exists else []
@@ -46,12 +80,4 @@ def task_log_lines(diag: Context) -> list[dict]:
     else:
         pytest.skip("not run: the target profile names no [adinsights.paths] task_log and no "
                     "[adinsights.tenancy] task_container")
-    lines = []
-    for line in raw:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and record.get("logger") == "celery.tasks":
-            lines.append(record)
-    return lines
+    return _records(raw, logger)

@@ -33,6 +33,7 @@ def stand_in(section, faults: frozenset[str], areas: set[str]):
         faults=faults,
         airbyte_auth=auth,
         webhook_secret=secret(airbyte.get("webhook_secret_env", "")) or None,
+        previous_webhook_secret=secret(airbyte.get("previous_webhook_secret_env", "")) or None,
         runtime=set().union(*(RUNTIME_PARTS.get(area, set()) for area in areas)),
         airbyte_db_password=secret(dsn.get("airbyte_db_password_env", "")),
         app_db_password=secret(dsn.get("app_db_password_env", "")),
@@ -40,6 +41,7 @@ def stand_in(section, faults: frozenset[str], areas: set[str]):
         meta_token=secret(section.area("meta").get("token_env", "")) or None,
         meta_ops_db_password=secret(dsn.get("meta_ops_db_password_env", "")),
         audit_db_password=secret(dsn.get("audit_db_password_env", "")),
+        expired_token=secret(section.area("edge").get("expired_token_env", "")) or None,
     )
 
 

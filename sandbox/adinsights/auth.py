@@ -54,14 +54,32 @@ def user_body(tenant: Tenant) -> dict[str, object]:
     }
 
 
-class Sessions:
-    """Issued access tokens plus the static bearer tokens of token accounts."""
+EXPIRY_IGNORED_FAULT = "auth_expiry_ignored"
 
-    def __init__(self, tenants: tuple[Tenant, ...]) -> None:
+
+class Sessions:
+    """Issued access tokens plus the static bearer tokens of token accounts.
+
+    `expired` is an access token this backend signed for the first tenant and that has
+    since expired, so a check can prove expiry itself is enforced (an unsigned token
+    would be refused for its signature alone). `ignore_expiry` is the fault where the
+    authentication class skips the `exp` claim.
+    """
+
+    def __init__(self, tenants: tuple[Tenant, ...], *, expired: str | None = None,
+                 expired_at: datetime | None = None, ignore_expiry: bool = False) -> None:
         self._tenants = tenants
         self._static = {t.account.token: t for t in tenants if t.account.token}
         self._issued: dict[str, tuple[Tenant, datetime]] = {}
+        if expired and tenants and expired_at is not None:
+            self._issued[expired] = (tenants[0], expired_at)
+        self._ignore_expiry = ignore_expiry
         self._lock = threading.Lock()
+
+    def signed(self, token: str) -> bool:
+        """Whether this backend issued the token, expired or not: it decodes as a JWT."""
+        with self._lock:
+            return token in self._issued or token in self._static
 
     def login(self, identifier: str, password: str, now: datetime) -> dict[str, object] | None:
         for tenant in self._tenants:
@@ -106,7 +124,8 @@ class Sessions:
             return self._static[token]
         with self._lock:
             tenant, expires = self._issued.get(token, (None, now))
-        return tenant if tenant is not None and now < expires else None
+        live = now < expires or self._ignore_expiry
+        return tenant if tenant is not None and live else None
 
     def authenticate(self, header: str | None, now: datetime) -> Tenant | dict[str, object]:
         """Mirror simplejwt: a non-Bearer header counts as no credentials at all."""

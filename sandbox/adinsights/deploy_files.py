@@ -21,6 +21,11 @@ from sandbox.adinsights.world import World
 MANIFEST_OFF_FAULT = "tenancy_manifest_off"
 SETTINGS_OFF_FAULT = "tenancy_settings_default_off"
 BEAT_MISSING_FAULT = "airbyte_beat_entry_missing"
+BEAT_UTC_FAULT = "beat_timezone_utc"
+BEAT_HOURLY_FAULT = "beat_snapshot_hourly"
+BEAT_DISABLED_FAULT = "beat_meta_insights_disabled"
+DISABLED_FLAG = '\n        "enabled": False,'
+
 IMAGE = f"adinsights/backend:{api.VERSION}"
 
 
@@ -107,12 +112,32 @@ ENABLE_WAREHOUSE_ADAPTER = env.bool("ENABLE_WAREHOUSE_ADAPTER", default=False)
 METRICS_SNAPSHOT_TTL = env.int("METRICS_SNAPSHOT_TTL", default=300)
 METRICS_SNAPSHOT_STALE_TTL_SECONDS = env.int("METRICS_SNAPSHOT_STALE_TTL_SECONDS", default=3600)
 
-CELERY_TIMEZONE = TIME_ZONE
+CELERY_TIMEZONE = @celery_timezone
 CELERY_BEAT_SCHEDULE = {
     "metrics-snapshot-sync": {
         "task": "analytics.sync_metrics_snapshots",
-        "schedule": crontab(minute="*/30"),
+        "schedule": crontab(@snapshot_schedule),
     },@airbyte_beat
+    "rotate-tenant-deks-weekly": {
+        "task": "core.tasks.rotate_deks",
+        "schedule": crontab(minute=30, hour=3, day_of_week="sun"),
+    },
+    "meta-refresh-tokens": {
+        "task": "integrations.tasks.refresh_meta_tokens",
+        "schedule": crontab(minute=0, hour="6-22"),
+    },
+    "meta-sync-accounts": {
+        "task": "integrations.tasks.sync_meta_accounts",
+        "schedule": crontab(minute=0, hour="6-22"),
+    },
+    "meta-sync-insights-incremental": {
+        "task": "integrations.tasks.sync_meta_insights_incremental",
+        "schedule": crontab(minute=0, hour="6-22"),@meta_insights_enabled
+    },
+    "meta-sync-hierarchy": {
+        "task": "integrations.tasks.sync_meta_hierarchy",
+        "schedule": crontab(minute=15, hour=2),
+    },
 }
 ''')
 AIRBYTE_BEAT = '''
@@ -217,7 +242,12 @@ def core_settings(world: World) -> dict[str, str]:
 def settings_text(world: World) -> str:
     off = SETTINGS_OFF_FAULT in world.faults
     beat = "" if BEAT_MISSING_FAULT in world.faults else AIRBYTE_BEAT
-    return SETTINGS.substitute(tenancy_default="False" if off else "True", airbyte_beat=beat)
+    faults = world.faults
+    return SETTINGS.substitute(
+        tenancy_default="False" if off else "True", airbyte_beat=beat,
+        celery_timezone='"UTC"' if BEAT_UTC_FAULT in faults else "TIME_ZONE",
+        snapshot_schedule="minute=0" if BEAT_HOURLY_FAULT in faults else 'minute="*/30"',
+        meta_insights_enabled=DISABLED_FLAG if BEAT_DISABLED_FAULT in faults else "")
 
 
 def k8s_text(world: World) -> str:

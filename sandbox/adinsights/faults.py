@@ -34,10 +34,14 @@ FAULTS: dict[str, str] = {
     "social_not_connected": "first tenant: Meta and Instagram not connected",
     "social_reauth_required": "first tenant: Meta credential needs re-authorisation",
     "social_complete": "first tenant: Meta connected but awaiting a recent successful sync",
+    "social_connection_paused": "first tenant: its Meta connection is_active=false, social "
+    "status complete (connection_paused)",
     "ga4_unavailable": "GA4 web analytics query fails (status unavailable)",
     "search_console_unavailable": "Search Console web analytics query fails (status unavailable)",
     "web_rows_empty": "first tenant: GA4 and Search Console answer status ok with no rows "
     "although both are connected",
+    "airbyte_status_row_lagging": "the tenant sync status row the health views read lags the "
+    "connection's latest sync by 25 min: health-overview and sync-health disagree",
     "superset_down": "Superset listener not started; its URL refuses connections",
     "superset_unhealthy": "Superset /health answers 503",
     "metrics_missing_series": "/metrics/app/ lacks the dbt_run_duration_seconds family",
@@ -46,11 +50,30 @@ FAULTS: dict[str, str] = {
     "airbyte_unavailable": "Airbyte cannot reach its database: /api/v1/health says available false",
     "airbyte_proxy_auth_rejected": "Airbyte proxy basic auth answers 401 to every credential",
     "airbyte_env_mismatch": "backend.env AIRBYTE_API_URL names another loopback port",
+    "airbyte_env_wrong_host": "backend.env AIRBYTE_API_URL names host.docker.internal although "
+    "the backend runs on the host",
+    "airbyte_compose_env_port": "Airbyte's compose .env publishes the server on another port "
+    "than the one it answers on",
+    "beat_timezone_utc": "settings: CELERY_TIMEZONE is UTC, so every beat entry fires five "
+    "hours off its America/Jamaica window",
+    "beat_snapshot_hourly": "settings: the metrics-snapshot-sync beat entry runs hourly, not "
+    "every 30 minutes",
+    "beat_meta_insights_disabled": "settings: the incremental Meta insights beat entry is "
+    "disabled",
+    "snapshot_telemetry_bare": "the snapshot task's persisted lines lack row_totals and "
+    "correlation_id",
+    "api_access_log_no_duration": "the API's api.access lines carry no duration_ms",
+    "webhook_log_no_correlation": "the API's 'Airbyte webhook processed' lines carry no "
+    "correlation_id",
     "airbyte_compose_order": "compose: server and worker wait only for the bootloader to start",
     "airbyte_orphan_connection": "first tenant: a backend connection Airbyte lacks, and vice versa",
     "airbyte_webhook_silent": "newest airbyte_job_webhook audit row is 3 h old while jobs exist",
     "airbyte_webhook_secret_unset": "webhook secret required but empty: webhook answers 503",
     "airbyte_webhook_open": "webhook accepts a missing or wrong secret (REQUIRED=0, no secret)",
+    "airbyte_webhook_previous_accepted": "after a rotation the webhook still accepts the "
+    "previous secret (a replica kept the old value)",
+    "airbyte_env_sample_real_secret": "backend .env.sample holds a real-looking "
+    "AIRBYTE_WEBHOOK_SECRET instead of a placeholder",
     "airbyte_webhook_500": "webhook answers 500 server_error for an unknown connection, not 404",
     "airbyte_bootloader_failed": "airbyte-bootloader exits 255: Unable to bootstrap Airbyte",
     "airbyte_worker_mounts": "airbyte-worker WORKSPACE_DOCKER_MOUNT names a volume it lacks",
@@ -93,6 +116,7 @@ FAULTS: dict[str, str] = {
     "cors_allow_all": "CORS_ALLOW_ALL_ORIGINS=1: any origin is echoed with credentials",
     "throttle_disabled": "auth and public throttles off: no request is ever answered 429",
     "auth_garbage_500": "a bearer that is not a JWT gets the 500 server_error envelope, not 401",
+    "auth_expiry_ignored": "the API accepts an access token it signed after its exp has passed",
     "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
     "rls_bypass": "app DB: the application role has BYPASSRLS",
     "rls_owner_unforced": "app DB: the application role owns accounts_auditlog, RLS not forced",
@@ -114,6 +138,14 @@ FAULTS: dict[str, str] = {
     "and its account sync state last_job_status failed",
     "meta_rate_limit_storm": "first tenant: 30 retryable Meta throttling errors in the last hour",
     "meta_direct_api_broken": "first tenant's /api/meta/insights/ answers 500 server_error",
+    "meta_login_policy_off": "META_LOGIN_CONFIG_REQUIRED=0 where the environment's policy "
+    "requires the login configuration",
+    "meta_backend_secret_stale": "the backend's META_APP_SECRET is an old value Graph refuses; "
+    "the profile's copy is current",
+    "meta_stored_token_expiring": "first tenant's stored Meta credential is valid but expires "
+    "in 2 days (token_expires_at)",
+    "meta_account_disabled": "Graph me/adaccounts lists the first tenant's ad account with "
+    "account_status 2 (disabled)",
     "meta_graph_down": "Meta Graph stand-in not started; its URL refuses connections",
     "meta_oauth_start_broken": "OAuth start's authorize URL carries a stale redirect_uri, not "
     "the configured one",
@@ -161,12 +193,14 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
             "tenant_sync_stale",
             "tenant_sync_failed",
             "tenant_sync_missing",
+            "airbyte_status_row_lagging",
         }
     ),
     frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_failing"}),
     frozenset({"dbt_missing_run_results", "dbt_invalid_run_results", "dbt_stale"}),
     frozenset({"dbt_source_warn", "dbt_source_error", "dbt_source_runtime_error"}),
-    frozenset({"social_not_connected", "social_reauth_required", "social_complete"}),
+    frozenset({"social_not_connected", "social_reauth_required", "social_complete",
+               "social_connection_paused"}),
     frozenset({"superset_down", "superset_unhealthy"}),
     # Who answers on the Airbyte port: nobody, a stranger, or Airbyte in one bad state.
     frozenset(
@@ -182,6 +216,7 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"airbyte_webhook_secret_unset", "airbyte_webhook_500"}),
     # A silent webhook needs jobs that went unreported.
     frozenset({"airbyte_webhook_silent", "airbyte_no_recent_sync"}),
+    frozenset({"airbyte_webhook_silent", "tenant_sync_missing"}),
     frozenset({"airbyte_db_empty_schema", "airbyte_metadata_missing"}),
     # How old each tenant's metrics snapshot is, or whether it exists at all.
     frozenset(
@@ -194,8 +229,12 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     # Allowing every origin and refusing the frontend cannot both be the policy.
     frozenset({"cors_allow_all", "cors_frontend_missing"}),
     # Every tenant's credential needs reauth: the first tenant cannot also be in another state.
-    frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete"}),
+    frozenset({"meta_token_reauth_required", "social_not_connected", "social_complete",
+               "social_connection_paused"}),
     frozenset({"meta_token_expired", "meta_token_expiring", "meta_graph_down"}),
+    # What Graph says of the first tenant's ad account needs the tenant to be connected.
+    frozenset({"social_not_connected", "meta_token_expired"}),
+    frozenset({"social_not_connected", "meta_account_disabled"}),
     # How far back the audit trail reaches: too far, or not far enough.
     frozenset({"dr_audit_over_retention", "dr_audit_under_retention"}),
 )

@@ -111,6 +111,10 @@ def _job_summary(jobs: list[dict]) -> dict | None:
     }
 
 
+STATUS_ROW_LAG_FAULT = "airbyte_status_row_lagging"
+STATUS_ROW_LAG = timedelta(minutes=25)
+
+
 def airbyte_health(world: World, now: datetime) -> Check:
     """States are checked in the backend's order; the first match decides."""
     base = {"component": "airbyte", "configured": True}
@@ -126,6 +130,8 @@ def airbyte_health(world: World, now: datetime) -> Check:
         return 503, {**base, "last_sync": None, "status": "no_recent_sync", "detail": detail}
     tenant, connection = latest
     body = {**base, "last_sync": sync_status(tenant, connection, now)}
+    if STATUS_ROW_LAG_FAULT in world.faults:  # the status row missed the latest sync
+        body["last_sync"]["last_synced_at"] = iso(connection.last_synced_at(now) - STATUS_ROW_LAG)
     job = connection.latest_job
     status = job.status if job else ""
     age = now - connection.last_synced_at(now)

@@ -46,6 +46,10 @@ SOCIAL_STATES = {
         ),
     ),
 }
+SOCIAL_STATES["paused"] = (
+    ("complete", "connection_paused", "The Meta connection is paused."),
+    SOCIAL_STATES["complete"][1],
+)
 DISPLAY_NAMES = {"meta": "Meta", "instagram": "Instagram"}
 ACTIONS = {
     "active": ["sync_now", "view"],

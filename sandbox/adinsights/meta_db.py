@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 OPS_ROLE = "adinsights_ops"
 OPS_POLICY = "ops_read"
 ACCOUNT_FORBIDDEN = "meta_account_forbidden"
+STORED_EXPIRING = "meta_stored_token_expiring"
 RATE_LIMIT_STORM = "meta_rate_limit_storm"
 PORT_CLOSED = "app_db_port_closed"  # the ops role connects to the same server
 
@@ -126,7 +127,9 @@ def _tenant_rows(tenant, first: bool, faults: Set[str],
             "token_status": "reauth_required" if reauth else "valid",
             "token_status_reason": "Error validating access token: Session has expired."
             if reauth else "",
-            "token_expires_at": now + timedelta(days=45),
+            # the hourly refresh task stopped renewing the first tenant's token
+            "token_expires_at": now + timedelta(
+                days=2 if first and STORED_EXPIRING in faults else 45),
             "access_token_enc": b"gAAAAA" + secrets.token_bytes(48),  # Fernet-shaped blob
             "created_at": now - timedelta(days=30), "updated_at": now - timedelta(hours=1)}
     forbidden = first and ACCOUNT_FORBIDDEN in faults

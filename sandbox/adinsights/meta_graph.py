@@ -41,6 +41,9 @@ EXPIRING_DAYS = 3
 APP_ID_MISSING = "meta_app_id_missing"
 APP_SECRET_MISSING = "meta_app_secret_missing"
 LOGIN_CONFIG_MISSING = "meta_login_config_missing"
+LOGIN_POLICY_OFF = "meta_login_policy_off"
+BACKEND_SECRET_STALE = "meta_backend_secret_stale"
+ACCOUNT_DISABLED = "meta_account_disabled"
 SCOPES_INSUFFICIENT = "meta_scopes_insufficient"
 REDIRECT_MISSING = "meta_redirect_missing"
 TOKEN_EXPIRED = "meta_token_expired"
@@ -85,9 +88,11 @@ class MetaApp:
             expires = int(now) - 2 * 86400
         return cls(
             app_id="" if APP_ID_MISSING in faults else APP_ID,
-            app_secret="" if APP_SECRET_MISSING in faults else app_secret,
+            app_secret="" if APP_SECRET_MISSING in faults else
+            # rotated in Meta's dashboard, never updated in the backend
+            "stale" + app_secret[::-1] if BACKEND_SECRET_STALE in faults else app_secret,
             login_config_id="" if LOGIN_CONFIG_MISSING in faults else LOGIN_CONFIG_ID,
-            login_config_required=True,
+            login_config_required=LOGIN_POLICY_OFF not in faults,
             redirect_uri="",  # unset: the backend falls back to FRONTEND_BASE_URL
             frontend_base_url="" if REDIRECT_MISSING in faults else frontend_base_url,
             scopes=scopes,
@@ -131,9 +136,11 @@ class Graph:
     """The Graph API, reduced to the calls the diagnostics make. Ad accounts are the
     tenants' own, so the account list agrees with the backend's stored ids."""
 
-    def __init__(self, app: MetaApp, accounts: list[tuple[str, str]]) -> None:
+    def __init__(self, app: MetaApp, accounts: list[tuple[str, str]],
+                 faults: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.accounts = accounts  # (act_id, name)
+        self.faults = faults
 
     def __call__(self, request: Request) -> Response:
         query = {k: v[-1] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
@@ -186,8 +193,10 @@ class Graph:
         if not self.app.token_valid:
             return json_response(400, graph_error(
                 "Error validating access token: Session has expired.", 190, 463))
+        disabled = self.accounts[0][0] if ACCOUNT_DISABLED in self.faults and self.accounts \
+            else None
         data = [{"id": act, "account_id": act.removeprefix("act_"), "name": name,
-                 "account_status": 1} for act, name in self.accounts]
+                 "account_status": 2 if act == disabled else 1} for act, name in self.accounts]
         return json_response(200, {"data": data, "paging": {"cursors": {}}})
 
 
@@ -207,7 +216,7 @@ def service(world, log: RequestLog) -> HttpService | DownService:
     if GRAPH_DOWN in world.faults:
         return DownService("meta_graph")
     accounts = [(t.ad_account_id, f"{t.name.title()} Ads") for t in world.tenants]
-    return HttpService("meta_graph", Graph(world.meta, accounts), MaskedLog(log))
+    return HttpService("meta_graph", Graph(world.meta, accounts, world.faults), MaskedLog(log))
 
 
 def with_meta_env(env_text: str, app: MetaApp) -> str:

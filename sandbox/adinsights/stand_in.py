@@ -21,7 +21,7 @@ from sandbox.adinsights import (
     ses,
     superset,
 )
-from sandbox.adinsights.auth import Sessions
+from sandbox.adinsights.auth import ACCESS_LIFETIME, EXPIRY_IGNORED_FAULT, Sessions
 from sandbox.adinsights.cors import CorsPolicy
 from sandbox.adinsights.faults import check_faults
 from sandbox.adinsights.meta_graph import MetaApp
@@ -71,6 +71,8 @@ class StandIn:
     and FRONTEND_BASE_URL (None: the .env.sample values); `throttle_rates` overrides DRF
     throttle rates by scope ("auth_burst", "auth_sustained", "public"), as the
     DRF_THROTTLE_* variables do.
+    `previous_webhook_secret` is the webhook secret before the last rotation.
+    `expired_token` is an access token the backend signed and that has expired.
     `runtime` names the heavier parts to build: "database", "containers", "dr" (the
     audit history role), "aws" and "dns".
     """
@@ -95,6 +97,8 @@ class StandIn:
         meta_token: str | None = None,
         meta_ops_db_password: str | None = None,
         audit_db_password: str | None = None,
+        expired_token: str | None = None,
+        previous_webhook_secret: str | None = None,
     ) -> None:
         self.faults = check_faults(faults)
         self.tenants: list[Tenant] = list(build_tenants(list(accounts), self.faults))
@@ -111,6 +115,7 @@ class StandIn:
         self._runtime: Runtime | None = None
         self._airbyte_auth = airbyte_auth
         self._webhook_secret = webhook_secret
+        self._previous_webhook_secret = previous_webhook_secret or ""
         self._cors = CorsPolicy.build(cors_allowed_origins, frontend_base_url, self.faults)
         self._throttle_rates = check_rates(throttle_rates)  # a bad rate fails here
         self._dir = Workdir(workdir, "adinsights-sandbox-")
@@ -121,6 +126,8 @@ class StandIn:
         self._meta_ops_db_password = meta_ops_db_password or secrets.token_hex(12)
         # The audit history reader's password.
         self._audit_db_password = audit_db_password or secrets.token_hex(12)
+        # An access token this backend signed for the first tenant, expired at boot.
+        self._expired_token = expired_token
         self._started = False
 
     def placeholders(self) -> dict[str, str]:
@@ -188,12 +195,15 @@ class StandIn:
             tenants,
             self.faults,
             dbt_target,
-            Sessions(tenants),
+            Sessions(tenants, expired=self._expired_token,
+                     expired_at=utc_now() - ACCESS_LIFETIME,
+                     ignore_expiry=EXPIRY_IGNORED_FAULT in self.faults),
             audit=audit.AuditLog(audit.seed(tenants, self.faults)),
             airbyte_only=airbyte_only_connections(tenants, self.faults),
             airbyte_auth=self._airbyte_auth,
             webhook_secret=secret,
             webhook_secret_required=required,
+            webhook_previous_secret=self._previous_webhook_secret,
             throttles=Throttles(self._throttle_rates, enabled=DISABLED_FAULT not in self.faults),
             cors=self._cors,
             meta=MetaApp.build(self.faults, self._meta_app_secret, self._meta_token,

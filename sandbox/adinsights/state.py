@@ -128,7 +128,7 @@ class Tenant:
     email: str
     ad_account_id: str
     connections: tuple[Connection, ...]
-    social: str  # active | not_connected | reauth_required | complete
+    social: str  # active | not_connected | reauth_required | complete | paused
 
 
 # (status of the latest job, its age, error) per sync profile; None means never synced.
@@ -156,6 +156,7 @@ _SOCIAL = {
     "social_not_connected": "not_connected",
     "social_reauth_required": "reauth_required",
     "social_complete": "complete",
+    "social_connection_paused": "paused",
 }
 
 # Every stored Meta credential was marked reauth_required (the app secret was rotated).
@@ -220,7 +221,8 @@ def _profile(index: int, faults: frozenset[str]) -> str:
     return profile
 
 
-def _connection(tenant_name: str, index: int, faults: frozenset[str], spec: _Spec) -> Connection:
+def _connection(tenant_name: str, index: int, faults: frozenset[str], spec: _Spec,
+                paused: bool = False) -> Connection:
     """Every connection of a tenant follows the tenant's sync profile, so a connection
     fault changes which connections exist, never how fresh they are."""
     extra = (spec.key,) if spec.key else ()
@@ -232,7 +234,7 @@ def _connection(tenant_name: str, index: int, faults: frozenset[str], spec: _Spe
         workspace_id=stable_id(tenant_name, "airbyte-workspace"),
         schedule_type="interval",
         interval_minutes=60,
-        is_active=True,
+        is_active=not paused,
         jobs=_jobs(index, _profile(index, faults), spec.job_offset),
         in_airbyte=spec.in_airbyte,
     )
@@ -256,7 +258,8 @@ def _tenant(index: int, account: Account, faults: frozenset[str]) -> Tenant:
         user_id=stable_id(name, "user"),
         email=account.username or f"ops@{name}.test",
         ad_account_id=f"act_{digits:015d}",
-        connections=tuple(_connection(name, index, faults, spec) for spec in specs),
+        connections=tuple(_connection(name, index, faults, spec, paused=social == "paused")
+                          for spec in specs),
         social=social,
     )
 

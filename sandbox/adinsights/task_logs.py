@@ -22,6 +22,8 @@ SNAPSHOT_TASK = "analytics.sync_metrics_snapshots"
 SYNC_TASK = "integrations.tasks.trigger_scheduled_airbyte_syncs"
 MISSING_TENANT_FAULT = "task_logs_missing_tenant"
 SILENT_FAULT = "snapshot_task_silent"
+BARE_FAULT = "snapshot_telemetry_bare"
+RATE_LIMIT_STORM = "meta_rate_limit_storm"
 BEAT_MISSING_FAULT = "airbyte_beat_entry_missing"
 PERSISTED_RUNS = 3  # how many successful snapshot runs per tenant the log still holds
 SNAPSHOT_ERROR = "OperationalError: canceling statement due to statement timeout"
@@ -54,7 +56,8 @@ def _row_totals(snapshot: Snapshot) -> dict[str, int]:
     }
 
 
-def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime) -> Iterator[dict]:
+def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime,
+                   faults: frozenset[str] = frozenset()) -> Iterator[dict]:
     """Persisted runs up to the stored snapshot; failed runs on every beat after it while it
     is stale (or on the last few beats when there is none)."""
     generated = snapshot.generated(now) if snapshot else None
@@ -69,7 +72,10 @@ def _snapshot_runs(tenant: Tenant, snapshot: Snapshot | None, now: datetime) -> 
                 "snapshot_generated_at": stamp(at),
                 "row_totals": totals,
             }
-            yield _line(tenant, SNAPSHOT_TASK, stamp(at), at, "metrics.snapshot.persisted", fields)
+            line = _line(tenant, SNAPSHOT_TASK, stamp(at), at, "metrics.snapshot.persisted", fields)
+            if BARE_FAULT in faults:  # logged with a plain message, not the task's extras
+                line = {k: v for k, v in line.items() if k not in ("row_totals", "correlation_id")}
+            yield line
     stale = generated is None or (now - generated).total_seconds() > STALE_TTL_SECONDS
     failed_at = [now - timedelta(minutes=10) - step * BEAT_CADENCE for step in range(3)]
     if generated is not None:
@@ -93,13 +99,29 @@ def _sync_runs(tenant: Tenant, now: datetime) -> Iterator[dict]:
             yield _line(tenant, SYNC_TASK, job.job_id, at, "airbyte.sync.triggered", fields)
 
 
+def _graph_retries(tenant: Tenant, storm: bool, now: datetime) -> Iterator[dict]:
+    """The Meta client's retry lines: an ordinary hour has a throttle or two that the
+    second attempt gets past; a storm runs retry chains to the fifth attempt."""
+    chains = [(35, 1)] if not storm else [(2 + n, 5) for n in range(6)]
+    for start, attempts in chains:
+        for attempt in range(1, attempts + 1):
+            at = now - timedelta(minutes=start) + timedelta(seconds=2 ** attempt)
+            yield {"timestamp": stamp(at), "level": "WARNING", "logger": "meta.graph.retry",
+                   "event": "meta.graph.retry", "tenant_id": tenant.tenant_id,
+                   "endpoint": f"/{tenant.ad_account_id}/insights", "status_code": 400,
+                   "error_code": 17, "attempt": attempt, "max_attempts": 5,
+                   "wait_seconds": 2 ** attempt}
+
+
 def lines(world: World, now: datetime) -> list[dict]:
     """Every line, oldest first, with the faults applied."""
     faults = world.faults
     found = []
     for index, tenant in enumerate(world.tenants):
+        if tenant.social != "not_connected":
+            found += _graph_retries(tenant, index == 0 and RATE_LIMIT_STORM in faults, now)
         if not (index == 0 and SILENT_FAULT in faults):
-            found += _snapshot_runs(tenant, world.snapshots.get(tenant.tenant_id), now)
+            found += _snapshot_runs(tenant, world.snapshots.get(tenant.tenant_id), now, faults)
         if BEAT_MISSING_FAULT in faults:
             continue
         syncs = list(_sync_runs(tenant, now))

@@ -30,6 +30,9 @@ class UnknownConnection(LookupError):
     """What the backend's lookup raises when nothing catches it (the 500 fault)."""
 
 
+PREVIOUS_ACCEPTED_FAULT = "airbyte_webhook_previous_accepted"
+
+
 def _refusal(world_secret: str, required: bool, presented: str | None) -> Response | None:
     if not world_secret:
         if not required:
@@ -102,6 +105,10 @@ def receive(call: Call) -> Response:
     world, now = call.world, call.now
     presented = call.request.headers.get(SECRET_HEADER)
     refused = _refusal(world.webhook_secret, world.webhook_secret_required, presented)
+    if refused is not None and presented and world.webhook_previous_secret and \
+            PREVIOUS_ACCEPTED_FAULT in world.faults and \
+            hmac.compare_digest(presented.encode(), world.webhook_previous_secret.encode()):
+        refused = None  # a replica that was not redeployed still holds the old secret
     if refused is not None:
         return refused
     try:

@@ -48,6 +48,8 @@ class World:
     airbyte_auth: tuple[str, str] | None = None
     webhook_secret: str = ""
     webhook_secret_required: bool = True
+    # The value before the last rotation: refused, unless a replica still holds it (fault).
+    webhook_previous_secret: str = ""
     # None means "the default": __post_init__ fills each in.
     throttles: Throttles | None = None
     cors: CorsPolicy | None = None

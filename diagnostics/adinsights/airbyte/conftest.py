@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from diagnostics.adinsights.gates import airbyte_auth
+from fixtures.compose import RenderError, render
 from fixtures.context import Context
 from fixtures.probes import files
 from fixtures.probes.db import DbError
@@ -31,6 +32,9 @@ DEFAULTS = {
     "max_sync_age_minutes": 60,
     "running_stale_minutes": 120,
     "webhook_silence_minutes": 30,
+    # where the backend runs: in a container it reaches Airbyte on the host by this name
+    "backend_in_container": False,
+    "container_host_name": "host.docker.internal",
 }
 
 
@@ -80,13 +84,29 @@ def backend_env(diag: Context) -> dict[str, str]:
 
 
 @pytest.fixture
+def env_sample(diag: Context) -> dict[str, str]:
+    read = _deployment_file(diag, "env_sample")
+    if not read.exists:
+        pytest.fail(f"{read.path} is missing", pytrace=False)
+    return files.parse_env(read.data)
+
+
+@pytest.fixture
 def compose(diag: Context) -> dict:
+    """The compose file as `docker compose --env-file .env config` renders it: the env
+    file is ``[adinsights.paths] compose_env_file``, else the `.env` beside the file."""
     import yaml
 
     read = _deployment_file(diag, "compose_file")
+    if not read.exists:
+        return {}
+    env_path = diag.profile.paths.get("compose_env_file") or \
+        str(Path(diag.profile.paths["compose_file"]).parent / ".env")
+    env_read = files.read_text(Path(env_path), diag.redactor)
     try:
-        return yaml.safe_load(read.data) or {} if read.exists else {}
-    except yaml.YAMLError as exc:
+        document = yaml.safe_load(read.data) or {}
+        return render(document, files.parse_env(env_read.data) if env_read.exists else {})
+    except (yaml.YAMLError, RenderError) as exc:
         return {"__error__": str(exc).splitlines()[0]}
 
 

@@ -69,3 +69,59 @@ def test_webhook_unknown_connection(diag, settings):
     expect("[STATUS] for an unknown connection", response.outcome, "==", "404",
            state=_state(response))
     expect("[BODY].detail", response.body("detail"), "==", "connection not found")
+
+
+@check("adinsights.airbyte.webhook.rotation", severity="critical",
+       runbook="airbyte.md#webhook-rotation", needs=("api",), intrusive=True,
+       states=NOT_CONFIGURED)
+def test_webhook_rotation(diag, settings):
+    """Rotation step 4: the previous secret is refused and the new one accepted. A random
+    connection UUID keeps an accepted request away from every tenant's data: accepted
+    means 404 `connection not found`, refused means 403."""
+    names = (settings.get("previous_webhook_secret_env", ""),
+             settings.get("webhook_secret_env", ""))
+    if not all(names):
+        pytest.skip("not run: the profile names no [adinsights.airbyte] "
+                    "previous_webhook_secret_env and webhook_secret_env")
+    for label, env, wanted in (("previous", names[0], "403"), ("new", names[1], "404")):
+        response = diag.http.post("api", WEBHOOK, json_body=_payload(),
+                                  headers={"X-Airbyte-Webhook-Secret": diag.profile.secret(env)})
+        expect(f"[STATUS] with the {label} secret", response.outcome, "==", wanted,
+               state=_state(response), note=response.body("detail") if response.ok else None)
+
+
+def _looks_real(value: str) -> bool:
+    """Long and without a placeholder's words or brackets: what a generated secret is."""
+    words = ("change", "replace", "example", "your", "placeholder", "secret", "xxx", "<", "{")
+    return len(value) >= 16 and not any(w in value.lower() for w in words)
+
+
+@check("adinsights.airbyte.webhook.sample_placeholder", severity="high",
+       runbook="airbyte.md#webhook-sample-placeholder", category="credentials")
+def test_env_sample_placeholder(env_sample):
+    """The sample is committed: a value in it is a published secret. Only its shape is
+    shown, never the value."""
+    value = env_sample.get("AIRBYTE_WEBHOOK_SECRET", "")
+    shape = f"{len(value)} characters" + (", hex" if value and all(
+        c in "0123456789abcdef" for c in value.lower()) else "")
+    expect("AIRBYTE_WEBHOOK_SECRET in .env.sample looks real", _looks_real(value), "==", False,
+           note=f"the value has {shape}" if value else None)
+
+
+@check("adinsights.airbyte.webhook.logged", severity="medium",
+       runbook="airbyte.md#webhook-processed-log", needs=("api", "tenant"))
+def test_webhooks_logged(webhook_audit, backend_log):
+    """Each processed webhook the audit trail shows also left its `Airbyte webhook
+    processed` line, with the `correlation_id` that ties it to the sync's task."""
+    # judged on the rows that are webhooks, whether or not the action filter worked
+    rows = [r for r in webhook_audit.body("results", []) or []
+            if r.get("action") == "airbyte_job_webhook"][:5]
+    if not rows:
+        pytest.skip("not run: the tenant's audit trail holds no airbyte_job_webhook row")
+    logged = {str(line.get("job_id")): line for line in backend_log("integrations.airbyte.webhook")
+              if line.get("message") == "Airbyte webhook processed"}
+    jobs = [str((row.get("metadata") or {}).get("job_id")) for row in rows]
+    expect("audited webhook jobs with no 'Airbyte webhook processed' line",
+           [j for j in jobs if j not in logged], "is empty")
+    expect("processed lines without correlation_id",
+           [j for j in jobs if not logged[j].get("correlation_id")], "is empty")

@@ -106,3 +106,26 @@ def test_snapshot_task_persisted(task_log_lines, tenant, tenant_ids):
     persisted = [r for r in task_log_lines if r.get("event") == "metrics.snapshot.persisted"
                  and r.get("tenant_id") == tenant_ids[tenant]]
     expect(f"metrics.snapshot.persisted lines for {tenant}", len(persisted), ">", 0)
+
+
+# The runbook's snapshot telemetry: how long, whether it worked, how many rows, and the
+# ids that tie the line to its task and to the request or beat that started it.
+TELEMETRY = ("duration_ms", "status", "row_totals", "task_id", "correlation_id")
+
+
+@check("adinsights.cache.snapshot_telemetry", severity="medium",
+       runbook="cache.md#snapshot-task-telemetry", needs=("api", "tenant"))
+def test_snapshot_telemetry(task_log_lines, tenant, tenant_ids):
+    persisted = [r for r in task_log_lines if r.get("event") == "metrics.snapshot.persisted"
+                 and r.get("tenant_id") == tenant_ids[tenant]]
+    if not persisted:
+        pytest.skip("not run: no metrics.snapshot.persisted line for the tenant "
+                    "(adinsights.cache.snapshot_task reports that)")
+    newest = persisted[-1]
+    missing = [f for f in TELEMETRY if newest.get(f) in (None, "", {})]
+    expect(f"telemetry fields missing from the newest line ({newest.get('timestamp')})",
+           missing, "is empty")
+    expect("duration_ms is a number", isinstance(newest["duration_ms"], int | float), "==", True)
+    totals = newest["row_totals"]
+    expect("row_totals counts rows per dataset", isinstance(totals, dict) and all(
+        isinstance(v, int) for v in totals.values()), "==", True, note=str(totals)[:200])

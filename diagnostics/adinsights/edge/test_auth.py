@@ -54,3 +54,18 @@ def test_token_handling(diag, tenant):
         answer = diag.http.send("GET", "api", "/api/me/",
                                 headers={"Authorization": f"Bearer {token}"})
         expect(f"[STATUS] with a {label} token", answer.outcome, "==", "401")
+
+
+@check("adinsights.edge.auth.expired", severity="high", runbook="edge.md#expired-token",
+       needs=("api",), category="credentials")
+def test_expired_token_refused(diag, edge_settings):
+    """A token the API itself signed, past its `exp`: only expiry can refuse it, so this
+    proves expiry is enforced, which an unsigned token cannot."""
+    env = edge_settings.get("expired_token_env", "")
+    token = diag.profile.secret(env) if env else ""
+    if not token:
+        pytest.skip("not run: the profile names no [adinsights.edge] expired_token_env "
+                    "holding an expired access token the API signed" if not env else
+                    f"not run: {env} is empty")
+    answer = diag.http.send("GET", "api", "/api/me/", headers={"Authorization": f"Bearer {token}"})
+    expect("[STATUS] with an expired, validly signed token", answer.outcome, "==", "401")

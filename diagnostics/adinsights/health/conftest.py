@@ -70,3 +70,26 @@ def web_connected(diag: Context, tenant: str, source: str) -> bool:
     if declared is None:
         return True
     return tenant in declared.get(source, [])
+
+
+@pytest.fixture
+def beat_schedule(diag: Context):
+    """CELERY_BEAT_SCHEDULE and CELERY_TIMEZONE from the settings file, with the env file
+    deciding `env(...)` values (once per process)."""
+    from pathlib import Path
+
+    from diagnostics.adinsights.health import beat
+    from fixtures.probes import files
+    from fixtures.shared import profile_path
+
+    source = files.read_text(profile_path(diag, "settings_file"), diag.redactor)
+    if not source.exists:
+        pytest.fail(f"settings file {source.path} is missing", pytrace=False)
+    env_path = diag.profile.paths.get("env_file", "")
+    env_read = files.read_text(Path(env_path), diag.redactor) if env_path else None
+    env = files.parse_env(env_read.data) if env_read and env_read.exists else {}
+    try:
+        return diag.once("beat_schedule", lambda: beat.read(source.data, env))
+    except SyntaxError as exc:
+        pytest.fail(f"settings file {source.path} does not parse: {exc.msg} (line {exc.lineno})",
+                    pytrace=False)

@@ -30,11 +30,13 @@ DEFAULTS = {
     "app_id": "",
     "app_secret_env": "",
     "token_env": "",
+    "login_config_required": None,  # the environment's policy; None: not declared
     "graph_api_version": GRAPH_API_VERSION,
     "token_expiry_warn_days": 7,
     "error_window_minutes": 60,
     "retryable_share_max": 0.5,
     "retryable_min_count": 10,
+    "graph_max_attempts": 5,  # META_GRAPH_MAX_ATTEMPTS, when a line does not say
 }
 # The runbook's scope gate: each group needs one of its permissions.
 SCOPE_GATE = (("ads_read", "ads_management"), ("business_management",),
@@ -58,6 +60,8 @@ def meta_settings(diag: Context) -> dict:
 
 social_status = get_endpoint("social_status", "api", "/api/integrations/social/status/",
                          auth="tenant")
+meta_connections = get_endpoint("meta_connections", "api", "/api/airbyte/connections/",
+                                auth="tenant")
 meta_setup = get_endpoint("meta_setup", "api", "/api/integrations/meta/setup/", auth="first")
 
 
@@ -92,7 +96,8 @@ def _named(env: dict[str, str], *names: str) -> str:
 
 
 @pytest.fixture
-def oauth_config(meta_setup: Response, meta_env: dict[str, str] | None) -> dict[str, Requirement]:
+def oauth_config(meta_setup: Response, meta_env: dict[str, str] | None,
+                 meta_settings: dict) -> dict[str, Requirement]:
     setup = meta_setup.json if meta_setup.status == 200 else {}
     missing = set(setup.get("missing_env_vars") or [])
     found: dict[str, Requirement] = {}
@@ -113,13 +118,17 @@ def oauth_config(meta_setup: Response, meta_env: dict[str, str] | None) -> dict[
     if meta_env is not None:
         env = meta_env
         required = env.get(LOGIN_REQUIRED) == "1"
+        policy = meta_settings.get("login_config_required")
+        as_policy = policy is None or required == bool(policy)
         env_scopes = split_scopes(env.get("META_OAUTH_SCOPES", ""))
         env_checks = {
             "app_id": (bool(env.get("META_APP_ID")), _named(env, "META_APP_ID")),
             "app_secret": (bool(env.get("META_APP_SECRET")), _named(env, "META_APP_SECRET")),
-            "login_config": (not required or bool(env.get("META_LOGIN_CONFIG_ID")),
-                             f"{LOGIN_REQUIRED}={env.get(LOGIN_REQUIRED, '')}, "
-                             + _named(env, "META_LOGIN_CONFIG_ID")),
+            "login_config": (as_policy and (not required or bool(env.get("META_LOGIN_CONFIG_ID"))),
+                             f"{LOGIN_REQUIRED}={env.get(LOGIN_REQUIRED, '')}"
+                             + ("" if policy is None else
+                                f" (the profile's policy: {'1' if policy else '0'})")
+                             + ", " + _named(env, "META_LOGIN_CONFIG_ID")),
             "redirect": (bool(env.get("META_OAUTH_REDIRECT_URI") or env.get("FRONTEND_BASE_URL")),
                          _named(env, "META_OAUTH_REDIRECT_URI", "FRONTEND_BASE_URL")),
             # An unset META_OAUTH_SCOPES means the backend's defaults: the setup report judges.
@@ -134,21 +143,39 @@ def oauth_config(meta_setup: Response, meta_env: dict[str, str] | None) -> dict[
 
 
 @pytest.fixture
-def debug_token(diag: Context, meta_settings: dict) -> Response:
+def debug_token(diag: Context, meta_settings: dict, meta_env: dict[str, str] | None) -> Response:
     """``GET /<version>/debug_token`` for the profile's token, as the app (memoised, so
-    the validity, scope and expiry checks judge one answer)."""
+    the validity, scope and expiry checks judge one answer). The app is the backend's:
+    its META_APP_ID and META_APP_SECRET from its env file where the profile names one, so
+    a secret rotated in Meta but not in the backend shows; else the profile's copy."""
     token_env, secret_env = meta_settings["token_env"], meta_settings["app_secret_env"]
     if not token_env:
         pytest.skip("not run: the target profile names no [adinsights.meta] token_env to debug")
     token, secret = diag.profile.secret(token_env), diag.profile.secret(secret_env)
-    if not token or not secret or not meta_settings["app_id"]:
+    app_id = meta_settings["app_id"]
+    if meta_env and meta_env.get("META_APP_ID") and meta_env.get("META_APP_SECRET"):
+        app_id, secret = meta_env["META_APP_ID"], meta_env["META_APP_SECRET"]
+        diag.redactor.add(secret)
+    if not token or not secret or not app_id:
         pytest.skip(f"not run: set [adinsights.meta] app_id and the env vars {token_env} and "
                     f"{secret_env or '[adinsights.meta] app_secret_env'}")
-    app_credential = f"{meta_settings['app_id']}|{secret}"
+    app_credential = f"{app_id}|{secret}"
     diag.redactor.add(app_credential)
     version = meta_settings["graph_api_version"]
     return diag.http.get("meta_graph", f"/{version}/debug_token",
                          params={"input_token": token, "access_token": app_credential})
+
+
+@pytest.fixture
+def graph_accounts(diag: Context, meta_settings: dict) -> Response:
+    """``me/adaccounts`` for the profile's token: the ad accounts it can reach."""
+    token_env = meta_settings["token_env"]
+    token = diag.profile.secret(token_env) if token_env else ""
+    if not token:
+        pytest.skip("not run: the target profile names no [adinsights.meta] token_env")
+    version = meta_settings["graph_api_version"]
+    return diag.http.get("meta_graph", f"/{version}/me/adaccounts",
+                         params={"access_token": token, "fields": "id,account_status"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ where c.provider = 'META' and c.token_status in ('invalid', 'reauth_required')
 order by 1, 2
 """
 
+EXPIRING_CREDENTIALS = """
+select t.name, c.account_id, c.token_expires_at
+from integrations_platformcredential c join accounts_tenant t on t.id = c.tenant_id
+where c.provider = 'META' and c.token_status = 'valid' and c.token_expires_at is not null
+  and c.token_expires_at < now() + make_interval(days => %s)
+order by 1, 2
+"""
+
 test_ops_db_reachable = upstream_check(
     "adinsights.meta.db.reachable", "meta_ops_db", "[CONNECTED]", severity="high",
     runbook="meta.md#meta-operations-database-reachable")
@@ -24,6 +32,18 @@ def test_stored_credentials(ops_rows):
     bad = [f"{tenant} {account}: {status} ({reason or 'no reason stored'})"
            for tenant, account, status, reason in ops_rows(BAD_CREDENTIALS)]
     expect("META credentials with token_status invalid or reauth_required", bad, "is empty")
+
+
+@check("adinsights.meta.token.stored_expiry", severity="high",
+       runbook="meta.md#stored-credential-expiry", needs=("meta_ops_db",),
+       category="credentials")
+def test_stored_credentials_expiry(ops_rows, meta_settings):
+    """The tenants' own tokens, as stored, not the profile's one: a `valid` credential
+    that expires inside the window will turn `reauth_required` unless refreshed."""
+    days = int(meta_settings["token_expiry_warn_days"])
+    soon = [f"{tenant} {account}: expires {expires:%Y-%m-%d %H:%M} UTC"
+            for tenant, account, expires in ops_rows(EXPIRING_CREDENTIALS, (days,))]
+    expect(f"valid META credentials expiring within {days} days", soon, "is empty")
 
 
 @check("adinsights.meta.token.valid", severity="critical", runbook="meta.md#token-validity",
