@@ -6,11 +6,13 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 @dataclass
@@ -18,24 +20,82 @@ class Timed:
     wall: float
     session: float  # pytest's own "in N s": the run without interpreter start and boot
     last_line: str
-    peak_mb: float
+    peak_mb: float  # the whole process tree's resident memory, summed, at its highest
+    controller_mb: float  # the pytest process itself (with the in-process sandbox)
 
 
 def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
     """One whole pytest process, with its wall time and peak memory (children included)."""
-    before = os.wait4 if hasattr(os, "wait4") else None
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *args],
                             cwd=ROOT, env=dict(os.environ, **(env or {})),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
     out, _ = proc.communicate()
     wall = time.perf_counter() - started
-    peak = 0.0
-    if before is not None:
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    sampler.stop()
     lines = [line for line in out.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "(no output)"
     match = re.search(r" in ([\d.]+)s", last)
-    return Timed(wall, float(match.group(1)) if match else float("nan"), last, peak)
+    return Timed(wall, float(match.group(1)) if match else float("nan"), last,
+                 sampler.peak_kb / 1024, sampler.root_kb / 1024)
+
+
+class TreeSampler(threading.Thread):
+    """Sums the resident memory of the run's process tree a few times a second: pytest,
+    its xdist workers, and what the sandbox starts (PostgreSQL, the engine), counted by
+    descent from pytest or by its session, since a daemon leaves its parent. getrusage
+    only knows the largest single child, and only once it has been waited for."""
+
+    def __init__(self, root: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every = root, every
+        self.peak_kb = 0
+        self.root_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            self.sample()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def sample(self) -> None:
+        parents, sessions = {}, {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                fields = _stat(int(entry))
+                if fields is not None:
+                    parents[int(entry)], sessions[int(entry)] = fields
+        tree = {pid for pid, sid in sessions.items() if sid == self.root}
+        tree.add(self.root)
+        grew = True
+        while grew:
+            found = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+            tree |= found
+            grew = bool(found)
+        sizes = {pid: _rss_kb(pid) for pid in tree}
+        self.peak_kb = max(self.peak_kb, sum(sizes.values()))
+        self.root_kb = max(self.root_kb, sizes.get(self.root, 0))
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, session id) from /proc/PID/stat; the name may hold spaces, so read
+    after its closing parenthesis."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[3])
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
