@@ -35,7 +35,7 @@ class Recorder:
 
 def test_systems_are_found_by_looking():
     found = sandbox.systems()
-    assert set(found) == {"adinsights", "chatwoot", "voucher"}
+    assert set(found) == {"adinsights", "author", "chatwoot", "voucher"}
     assert all(hasattr(module, name) for module in found.values()
                for name in ("FAULTS", "EXCLUSIVE", "StandIn"))
 
