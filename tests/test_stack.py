@@ -44,8 +44,8 @@ def test_faults_are_merged_and_split_by_system():
     faults = sandbox.all_faults()
     assert "api_down" in faults and "dr_backup_stale" in faults and "dr_s3_down" in faults
     split = sandbox.faults_by_system(["api_down", "dr_backup_stale", "dr_export_missing"])
-    assert split == {"adinsights": ["api_down", "dr_export_missing"], "chatwoot": [],
-                     "voucher": ["dr_backup_stale"]}
+    assert split == {"adinsights": ["api_down", "dr_export_missing"], "author": [],
+                     "chatwoot": [], "voucher": ["dr_backup_stale"]}
     assert frozenset({"dr_backup_failed", "dr_backup_slow"}) in sandbox.all_exclusive()
     with pytest.raises(ValueError, match="unknown sandbox fault 'nope'"):
         sandbox.faults_by_system(["nope"])
