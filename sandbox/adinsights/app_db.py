@@ -34,6 +34,8 @@ POLICY = "tenant_isolation"
 RLS_DISABLED = "rls_disabled"
 RLS_BYPASS = "rls_bypass"
 RLS_OWNER_UNFORCED = "rls_owner_unforced"
+RLS_POLICY_PERMISSIVE = "rls_policy_permissive"
+PERMISSIVE_TABLE = "analytics_adset"
 DISABLED_TABLE = "analytics_campaign"
 UNFORCED_TABLE = "accounts_auditlog"
 
@@ -138,6 +140,9 @@ def _apply_faults(conn: psycopg.Connection, faults: Set[str]) -> None:
                 sql.Identifier(DISABLED_TABLE)
             )
         )
+    if RLS_POLICY_PERMISSIVE in faults:
+        conn.execute(sql.SQL("ALTER POLICY {} ON {} USING (true)").format(
+            sql.Identifier(POLICY), sql.Identifier(PERMISSIVE_TABLE)))
     if RLS_OWNER_UNFORCED in faults:
         conn.execute(
             sql.SQL("ALTER TABLE {} OWNER TO {}").format(

@@ -120,6 +120,7 @@ FAULTS: dict[str, str] = {
     "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
     "rls_bypass": "app DB: the application role has BYPASSRLS",
     "rls_owner_unforced": "app DB: the application role owns accounts_auditlog, RLS not forced",
+    "rls_policy_permissive": "app DB: analytics_adset's policy is USING (true): RLS on, no filter",
     "meta_app_id_missing": "META_APP_ID empty: setup meta_app_credentials not ok, OAuth start 503",
     "meta_app_secret_missing": "META_APP_SECRET empty: setup meta_app_credentials not ok, OAuth "
     "start 503",

@@ -1,5 +1,7 @@
 """Row-level security, read from the catalog as the application's own database role."""
 
+import pytest
+
 from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 
@@ -44,3 +46,30 @@ def test_app_role_cannot_bypass(app_db_rows):
     owned = [name for name, _rls, force, owner, _p in app_db_rows(TENANT_TABLES)
              if owner == role and not force]
     expect(f"tenant tables owned by {role} without FORCE ROW LEVEL SECURITY", owned, "is empty")
+
+
+@check("adinsights.tenancy.rls.context", severity="critical",
+       runbook="tenancy.md#tenant-context", needs=("api", "tenant", "app_db"))
+def test_session_tenant_sees_own_rows_only(diag, app_db_rows, tenant, tenant_ids):
+    """Support playbook 1: the tenant /api/me/ names for the session is the one the
+    application's role reads as, and under it the policies leave that tenant's rows alone
+    (the catalog checks above cannot see a policy whose expression lets every row through)."""
+    setting = str(diag.profile.area("tenancy").get("tenant_setting", ""))
+    if not setting:
+        pytest.skip(f"not run: the target profile names no "
+                    f"{diag.profile.table('tenancy')} tenant_setting (the setting the "
+                    "application's policies read the tenant from)")
+    own = tenant_ids.get(tenant, "")
+    expect(f"{tenant}'s tenant id in /api/me/", own, "!=", "")
+    seen: dict[str, list[str]] = {}
+    for name, *_ in app_db_rows(TENANT_TABLES):
+        table = '"' + name.replace('"', '""') + '"'
+        for tenant_id, count in app_db_rows(
+                f"select tenant_id::text, count(*) from {table} group by 1",
+                settings={setting: own}):
+            seen.setdefault(name, []).append(f"{tenant_id}: {count}")
+    foreign = [f"{name} ({', '.join(rows)})" for name, rows in seen.items()
+               if any(not row.startswith(f"{own}:") for row in rows)]
+    expect(f"tables that show {tenant} another tenant's rows with {setting} = its id",
+           foreign, "is empty")
+    expect(f"tables with {tenant}'s own rows with {setting} = its id", len(seen), ">", 0)
