@@ -62,8 +62,7 @@ def _database_upstreams() -> frozenset[str]:
 def _engine_available() -> tuple[bool, str]:
     """podman and runc, as the sandbox's engine asks, and what its image is built from:
     without those the sandbox reports the engine unavailable just the same."""
-    from sandbox.adinsights import images
-    from sandbox.parts import engine
+    from sandbox.parts import engine, images
 
     ok, reason = engine.available()
     if ok and not images.BUSYBOX.is_file():

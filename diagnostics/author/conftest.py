@@ -7,11 +7,12 @@ import pytest
 
 from diagnostics.author import app
 from fixtures.context import Context
+from fixtures.expect import expect
 from fixtures.shared import rows_from
 
 DEFAULTS = {
     "migrations": {"migrator_role": "author_migrator", "url_var": "DATABASE_URL",
-                   "migrations_table": "_prisma_migrations"},
+                   "migrations_table": "_prisma_migrations", "api_container": "author-api"},
     "sessions": {"session_pattern": "sess:*", "min_sessions": 1},
     "email": {"smtp_auth": True, "sender_domain": "", "max_suppressions": 10,
               "smtp_host": "", "smtp_port": 0},
@@ -19,7 +20,7 @@ DEFAULTS = {
                 "multipart_max_age_hours": 24, "max_4xx_errors": 100},
     "worker": {"queue": "detections", "queue_prefix": "bull", "max_queue_depth": 1000,
                "model_bucket": "author-models", "model_key": "detector/{version}/model.tar.gz",
-               "log_lines": 200, "log_evidence_lines": 20},
+               "container": "author-worker", "log_evidence_lines": 20},
 }
 
 
@@ -50,6 +51,24 @@ def web_env(diag: Context) -> app.EnvFile:
 @pytest.fixture
 def worker_env(diag: Context) -> app.EnvFile:
     return _env(diag, "worker_env")
+
+
+@pytest.fixture
+def container(diag: Context):
+    """Inspect a container (state, masked env, value digests, log tail), failing the
+    check with the engine's one-line error, never a traceback."""
+    from fixtures.probes.engine import EngineError
+
+    def inspect(name: str):
+        try:
+            found = diag.engine.container(name)
+        except EngineError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        expect(f"container {name}", found.status if found.exists else "missing", "==",
+               "running")
+        return found
+
+    return inspect
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The author app's upstreams: its database (as a read-only role), Redis at the API's
-REDIS_URL, and AWS (STS answers for the app's keys)."""
+REDIS_URL, AWS (STS answers for the app's keys), and the container engine the API and
+the worker run on."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ def redis_gate(ctx: Context, _key: str) -> Verdict:
 def aws_gate(ctx: Context, _key: str) -> Verdict:
     return upstreams.aws(ctx, "sts", "get_caller_identity",
                          lambda answer: f"GetCallerIdentity for account {answer.get('Account')}")
+
+
+@register("engine", "author.worker.engine.reachable")
+def engine_gate(ctx: Context, _key: str) -> Verdict:
+    return upstreams.engine(ctx)

@@ -15,19 +15,15 @@ and Python logging's for the scheduler; checks should match on the message.
 from __future__ import annotations
 
 import functools
-import shlex
 import time
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
-from docker.models.containers import Container
-from docker.types import Mount
-
-from sandbox.adinsights.images import ensure_image
+from sandbox.parts.containers import SETTLE_TIMEOUT, Line, Spec, create, remove, settle, volume
 from sandbox.parts.engine import Engine
+from sandbox.parts.images import ensure_image
 
 AIRBYTE_VERSION = "0.50.22"
 DB_HOST = "127.0.0.1"
@@ -41,7 +37,6 @@ VOLUMES = (WORKSPACE_VOLUME, LOCAL_VOLUME)
 WORKSPACE_ROOT, LOCAL_ROOT = "/tmp/workspace", "/tmp/airbyte_local"
 BEAT_ENTRY = "airbyte-scheduled-syncs-hourly"
 BEAT_TASK = "integrations.tasks.trigger_scheduled_airbyte_syncs"
-SETTLE_TIMEOUT = 20.0
 
 # The faults this module acts on; the sandbox passes its whole set and the rest are ignored.
 FAULTS = frozenset({
@@ -72,48 +67,12 @@ _BOOT_STEPS = (
 _MIGRATIONS = 4  # how many steps are logged before migrations can fail
 
 
-@dataclass(frozen=True)
-class Line:
-    """One log line; `stamped` lines get the container's clock in front of them, the
-    continuation lines of a multi-line message do not."""
-
-    text: str
-    stamped: bool = True
-
-
 def _java(level: str, logger: str, message: str) -> Line:
     return Line(f"{level} {logger} - {message}")
 
 
 def _python(level: str, logger: str, message: str) -> Line:
     return Line(f"{level} {logger}: {message}")
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What one container is: its logs, environment, mounts and how it ends."""
-
-    name: str
-    service: str
-    logs: tuple[Line, ...]
-    env: dict[str, str]
-    exit_code: int | None = None  # None: stays up after logging
-    after_bootloader: bool = False
-    volumes: tuple[tuple[str, str], ...] = ()  # (volume name, destination)
-
-    def script(self) -> str:
-        """The container's shell command. TERM ends the sleep loop at once, as a real
-        service stops on `docker stop`, rather than after the 10 s kill timeout."""
-        stamp = "$(date -u '+%Y-%m-%d %H:%M:%S')"
-        body = ["trap 'exit 0' TERM"]
-        for line in self.logs:
-            prefix = f'"{stamp} "' if line.stamped else ""
-            body.append(f"printf '%s\\n' {prefix}{shlex.quote(line.text)}")
-        if self.exit_code is None:
-            body.append("while :; do sleep 3600 & wait $!; done")
-        else:
-            body.append(f"exit {self.exit_code}")
-        return "\n".join(body)
 
 
 @dataclass(frozen=True)
@@ -180,7 +139,7 @@ def _server(faults: Collection[str], database: dict[str, str]) -> Spec:
                           "Startup completed in 6431ms. Server Running: http://localhost:8001"))
     env = {**database, "WORKSPACE_ROOT": WORKSPACE_ROOT, "CONFIG_ROOT": "/data",
            "TEMPORAL_HOST": "airbyte-temporal:7233"}
-    return Spec(SERVER, "server", tuple(logs), env, exit_code, after_bootloader=True)
+    return Spec(SERVER, "server", tuple(logs), env, exit_code, second_wave=True)
 
 
 def _worker(faults: Collection[str], database: dict[str, str]) -> Spec:
@@ -210,7 +169,7 @@ def _worker(faults: Collection[str], database: dict[str, str]) -> Spec:
            "LOCAL_ROOT": LOCAL_ROOT, "LOCAL_DOCKER_MOUNT": LOCAL_VOLUME,
            "TEMPORAL_HOST": "airbyte-temporal:7233", "INTERNAL_API_HOST": "airbyte-server:8001"}
     volumes = ((WORKSPACE_VOLUME, WORKSPACE_ROOT), (LOCAL_VOLUME, LOCAL_ROOT))
-    return Spec(WORKER, "worker", tuple(logs), env, after_bootloader=True, volumes=volumes)
+    return Spec(WORKER, "worker", tuple(logs), env, second_wave=True, volumes=volumes)
 
 
 def _scheduler(faults: Collection[str], database: dict[str, str]) -> Spec:
@@ -241,15 +200,15 @@ def create_airbyte(engine: Engine, *, faults: Collection[str] = frozenset(),
     client = engine.client()
     deadline = time.monotonic() + SETTLE_TIMEOUT
     with ThreadPoolExecutor(len(specs)) as pool:
-        list(pool.map(functools.partial(_volume, client, compose=compose), VOLUMES))
-        made = list(pool.map(functools.partial(_create, client, image, compose=compose), specs))
+        list(pool.map(functools.partial(volume, client, compose=compose), VOLUMES))
+        made = list(pool.map(functools.partial(create, client, image, compose=compose), specs))
         containers = {spec.name: container for spec, container in zip(specs, made, strict=True)}
-        run = functools.partial(_run, deadline=deadline)
+        run = functools.partial(settle, deadline=deadline)
         runs = {spec.name: pool.submit(run, containers[spec.name], spec)
-                for spec in specs if not spec.after_bootloader}
+                for spec in specs if not spec.second_wave}
         if runs[BOOTLOADER].result() == 0:
             runs |= {spec.name: pool.submit(run, containers[spec.name], spec)
-                     for spec in specs if spec.after_bootloader}
+                     for spec in specs if spec.second_wave}
         for future in runs.values():
             future.result()
     return AirbyteContainers(
@@ -263,78 +222,8 @@ def create_airbyte(engine: Engine, *, faults: Collection[str] = frozenset(),
 
 
 def remove_airbyte(engine: Engine) -> None:
-    """Remove the Airbyte containers and volumes that exist, killing at once rather than
-    waiting out a stop timeout."""
-    client = engine.client()
-    names = [found.name for found in client.containers.list(all=True) if found.name in NAMES]
-    if names:
-        removed = engine.podman("rm", "--force", "--ignore", "--time", "0", *names)
-        if removed.returncode != 0:
-            raise RuntimeError(f"removing {', '.join(names)} failed: {removed.stderr.strip()}")
-    for volume in client.volumes.list():
-        if volume.name in VOLUMES:
-            volume.remove(force=True)
-
-
-def _labels(compose: str | None, **labels: str) -> dict[str, str]:
-    if compose is None:
-        return {}
-    return {"com.docker.compose.project": compose,
-            **{f"com.docker.compose.{key}": value for key, value in labels.items()}}
-
-
-def _volume(client: docker.DockerClient, name: str, *, compose: str | None) -> None:
-    client.volumes.create(name, labels=_labels(compose, volume=name))
-
-
-def _create(client: docker.DockerClient, image: str, spec: Spec, *,
-            compose: str | None) -> Container:
-    """Host networking is asked for explicitly: the Docker API defaults to a bridge, which
-    would make podman set up a network and iptables rules."""
-    return client.containers.create(
-        image,
-        ["sh", "-c", spec.script()],
-        name=spec.name,
-        environment=spec.env,
-        mounts=[Mount(target, source, type="volume") for source, target in spec.volumes],
-        labels=_labels(compose, service=spec.service, oneoff="False"),
-        network_mode="host",
-    )
-
-
-def _run(container: Container, spec: Spec, *, deadline: float) -> int | None:
-    """Start the container and wait until it has settled; returns its exit code (None while
-    it runs). A container that ends up other than its spec says is an error: the state the
-    caller asked for was not produced."""
-    container.start()
-    last = spec.logs[-1].text if spec.logs else ""
-    while True:
-        container.reload()
-        state = container.attrs["State"]
-        if spec.exit_code is not None and state["Status"] == "exited":
-            if state["ExitCode"] != spec.exit_code:
-                raise RuntimeError(_unexpected(container, f"exited {state['ExitCode']}, "
-                                               f"expected {spec.exit_code}"))
-            return state["ExitCode"]
-        if spec.exit_code is None and state["Status"] == "exited":
-            raise RuntimeError(_unexpected(container, f"exited {state['ExitCode']}"))
-        if spec.exit_code is None and _logged(container, last):
-            return None
-        if time.monotonic() > deadline:
-            raise RuntimeError(_unexpected(container, f"did not settle within "
-                                           f"{SETTLE_TIMEOUT:g} s ({state['Status']})"))
-        time.sleep(0.02)
-
-
-def _logged(container: Container, last: str) -> bool:
-    if not last:
-        return True
-    return container.logs(tail=1).decode(errors="replace").rstrip("\n").endswith(last)
-
-
-def _unexpected(container: Container, what: str) -> str:
-    tail = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
-    return f"container {container.name} {what}; log tail: {tail or '(empty)'}"
+    """Remove the Airbyte containers and volumes left by an earlier call."""
+    remove(engine, NAMES, VOLUMES)
 
 
 class AirbyteService:

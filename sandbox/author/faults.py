@@ -41,7 +41,9 @@ FAULTS: dict[str, str] = {
     "localstack_s3_error": "LocalStack's health endpoint reports s3 in error",
     "authorworker_model_mismatch": "the worker runs DETECTOR_MODEL_VERSION 2026.11.2 while "
     "the deployed bundle is 2026.11.3",
-    "authorworker_log_errors": "the worker's recent log has error lines",
+    "authorworker_log_errors": "the worker container's recent log has error lines",
+    "authorapi_container_env_stale": "the API container was started before its .env was "
+    "last edited: it still sees the previous JWT_SECRET and SMTP_PORT",
 }
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
@@ -50,6 +52,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"authoraws_sts_down", "authoraws_wrong_role"}),
     frozenset({"authorredis_down", "authorredis_sessions_missing",
                "authorredis_queue_backlog"}),
+    # the artifact checked is the one the worker's version names, which the other changes
+    frozenset({"authors3_model_artifact_missing", "authorworker_model_mismatch"}),
 )
 
 

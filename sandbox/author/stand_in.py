@@ -2,7 +2,8 @@
 PostgreSQL, a real Redis holding the API's sessions and the worker's queue, a real SMTP
 server requiring AUTH, S3, STS and CloudWatch on the shared moto server, the mail
 provider's status page and suppression lists, LocalStack's health endpoint, and the API's,
-web app's and worker's env files, the deployed model bundle and the worker's log."""
+web app's and worker's env files, the deployed model bundle, and the API and the worker as
+containers on the shared engine."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from sandbox.author import database, services, storage
+from sandbox.author import containers, database, services, storage
 from sandbox.author.faults import check_faults
 from sandbox.parts import redis as redis_part
+from sandbox.parts.engine import EngineUnavailable
 from sandbox.parts.http import HOST, HttpService, RequestLog, refused_port
 from sandbox.parts.postgres import Databases
 from sandbox.parts.shared import Parts, Unavailable
@@ -82,7 +84,28 @@ class StandIn:
         db_url = self._start_database(parts)
         redis_url = self._start_redis(root, parts.log)
         smtp_port = self._start_smtp(parts.log)
-        self._write_files(root, db_url, redis_url, smtp_port, aws.url)
+        envs = self._write_files(root, db_url, redis_url, smtp_port, aws.url)
+        self._start_containers(parts, envs, redis_url)
+
+    def _start_containers(self, parts: Parts, envs: dict[str, dict[str, str]],
+                          redis_url: str) -> None:
+        """The API and the worker on the shared engine; where none can run, the profile
+        says why and the checks that read them are not run."""
+        made = containers.specs(
+            self.faults, envs["api_env"], envs["worker_env"], redis_url=redis_url,
+            stale={"JWT_SECRET": _invented(), "SMTP_PORT": "2525"},
+            secret=self.secrets["aws_secret_access_key"])
+        try:
+            engine = parts.engine()
+            containers.start(engine, made)
+        except EngineUnavailable as exc:
+            self.other["docker_unavailable"] = f"no container engine could be started ({exc})"
+            return
+        except Exception as exc:  # noqa: BLE001 - reported as the engine's state, not a crash
+            self.other["docker_unavailable"] = ("the sandbox's author containers did not "
+                                                f"start ({exc})")
+            return
+        self.other["docker"] = engine.docker_host
 
     def _start_database(self, parts: Parts) -> str:
         passwords = {"migrator": self.secrets["migrator_password"], "app": _invented(),
@@ -148,7 +171,8 @@ class StandIn:
         return started.port
 
     def _write_files(self, root: Path, db_url: str, redis_url: str, smtp_port: int,
-                     aws_url: str) -> None:
+                     aws_url: str) -> dict[str, dict[str, str]]:
+        """The env files, the model bundle's manifest; returns each env file's values."""
         jwt = self.secrets["jwt_secret"]
         common = {"REDIS_URL": redis_url, "AWS_REGION": "us-east-1",
                   "AWS_ACCESS_KEY_ID": self.secrets["aws_access_key_id"],
@@ -176,10 +200,7 @@ class StandIn:
             "artifact": f"s3://{storage.MODELS}/"
                         f"{storage.MODEL_KEY.format(version=storage.BUNDLE_VERSION)}"}}))
         self.paths["model_bundle"] = str(bundle)
-        log = root / "worker.log"
-        log.write_text(_worker_log("authorworker_log_errors" in self.faults, redis_url,
-                                   self.secrets["aws_secret_access_key"]), encoding="utf-8")
-        self.paths["worker_log"] = str(log)
+        return {"api_env": api, "worker_env": worker}
 
     def stop(self) -> None:
         """Safe to call twice or after a failed start; the shared parts are not its own."""
@@ -231,14 +252,3 @@ def _monitor(server: redis_part.RedisServer, log: RequestLog) -> threading.Threa
     thread.start()
     return thread
 
-
-def _worker_log(errors: bool, redis_url: str, secret: str) -> str:
-    lines = [f"2026-12-05T20:{m:02d}:00Z info processed job {900 + m} in 412ms"
-             for m in range(0, 50, 2)]
-    if errors:
-        lines += [
-            "2026-12-05T20:51:00Z error job 951 failed: model artifact not loaded",
-            f"2026-12-05T20:52:00Z error lost connection to {redis_url}",
-            f"2026-12-05T20:53:00Z ERROR S3 GetObject denied for key with secret {secret}",
-        ]
-    return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
-"""Database migrations: the migration role in the connection string, its login and
-grants against grants.sql, and Prisma's migration history."""
+"""Database migrations: the migration role in the connection string, the API container
+seeing the env file, the role's login and grants against grants.sql, and Prisma's
+migration history."""
 
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -8,6 +9,7 @@ from fixtures import evidence
 from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 from fixtures.probes import files
+from fixtures.redact import digest
 from fixtures.shared import profile_path
 
 from ..conftest import settings
@@ -26,6 +28,28 @@ def test_connection_string_role(diag, api_env):
     user = unquote(urlsplit(url).username or "") if url else ""
     expect(f"the user of {wanted['url_var']} in {api_env.where}", user or "(unset)", "==",
            wanted["migrator_role"])
+
+
+@check("author.migrations.env.container", severity="high", needs=("engine",),
+       runbook="migrations.md#the-api-container-sees-the-env-file",
+       category="misconfiguration")
+def test_container_sees_env_file(diag, api_env, container):
+    name = str(settings(diag, "migrations")["api_container"])
+    seen = container(name)
+    table, differ = [], []
+    for key, value in sorted(api_env.values.items()):
+        inside = seen.digests.get(key)
+        same = inside == digest(value)
+        table.append((key, "set" if value else "empty",
+                      "missing" if inside is None else "set" if inside else "empty",
+                      "yes" if same else "no"))
+        if not same:
+            differ.append(key)
+    evidence.record_table(f"{api_env.where} against container {name}'s environment "
+                          "(values compared by SHA-256, none shown)",
+                          ("variable", "in the file", "in the container", "same"), table)
+    expect(f"variables of {api_env.where} that container {name} sees otherwise",
+           differ, "==", [])
 
 
 @check("author.migrations.role.login", severity="high", needs=("author_db",),

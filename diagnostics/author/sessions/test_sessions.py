@@ -1,20 +1,15 @@
 """API authentication: one JWT_SECRET for the API and the web app, Redis at REDIS_URL,
 and the sessions the API writes there."""
 
-import hashlib
-
 from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
+from fixtures.redact import digest
 
 from ..conftest import settings
 
 test_redis_reachable = upstream_check(
     "author.sessions.redis.reachable", "redis", "Redis at REDIS_URL answers AUTH and PING",
     severity="critical", runbook="sessions.md#redis-reachable")
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest() if value else ""
 
 
 @check("author.sessions.jwt.match", severity="critical", category="credentials",
@@ -24,7 +19,7 @@ def test_jwt_secret_matches(api_env, web_env):
     expect(f"JWT_SECRET in {api_env.where}", "set" if api else "empty", "==", "set")
     expect(f"JWT_SECRET in {web_env.where}", "set" if web else "empty", "==", "set")
     expect("the SHA-256 digests of the two JWT_SECRET values",
-           "equal" if _digest(api) == _digest(web) else "different", "==", "equal",
+           "equal" if digest(api) == digest(web) else "different", "==", "equal",
            note="neither value is shown")
 
 

@@ -1,11 +1,10 @@
-"""Worker and detection: the model version against the deployed bundle and S3, the
-queue's depth, and the worker log's error lines."""
+"""Worker and detection: the engine the worker runs on, the model version against the
+deployed bundle and S3, the queue's depth, and the worker container's error lines."""
 
 import re
-from pathlib import Path
 
 from fixtures import evidence
-from fixtures.catalog import check
+from fixtures.catalog import check, upstream_check
 from fixtures.expect import expect
 from fixtures.probes import files
 from fixtures.shared import profile_path
@@ -13,6 +12,10 @@ from fixtures.shared import profile_path
 from ..conftest import settings
 
 ERROR_LINE = re.compile(r"\b(error|fatal|panic|unhandled)\b", re.IGNORECASE)
+
+test_engine_reachable = upstream_check(
+    "author.worker.engine.reachable", "engine", "[ENGINE]", severity="critical",
+    runbook="worker.md#container-engine-reachable")
 
 
 @check("author.worker.model.version", severity="high",
@@ -53,17 +56,14 @@ def test_queue_depth(diag, redis):
 
 
 @check("author.worker.log.errors", severity="medium", category="failed job",
-       runbook="worker.md#worker-log-has-no-errors")
-def test_worker_log(diag):
+       needs=("engine",), runbook="worker.md#worker-log-has-no-errors")
+def test_worker_log(diag, container):
     wanted = settings(diag, "worker")
-    path = profile_path(diag, "worker_log")
-    read = files.read_text(Path(path), diag.redactor)
-    expect("the worker's log", read.state, "==", "ok")
-    recent = str(read.data).splitlines()[-int(wanted["log_lines"]):]
+    name = str(wanted["container"])
+    recent = container(name).logs
     errors = [line for line in recent if ERROR_LINE.search(line)]
-    shown = [evidence.cap(diag.redactor.text(line), 300)
-             for line in errors[-int(wanted["log_evidence_lines"]):]]
-    evidence.record(evidence.Entry("log", str(path), f"{len(errors)} error lines in the "
-                                   f"last {len(recent)}", {"error_lines": shown}))
-    expect(f"error lines in the last {len(recent)} lines of the worker's log", len(errors),
-           "==", 0, note=shown[-1] if shown else None)
+    shown = [evidence.cap(line, 300) for line in errors[-int(wanted["log_evidence_lines"]):]]
+    evidence.record(evidence.Entry("log", name, f"{len(errors)} error lines in the last "
+                                   f"{len(recent)}", {"error_lines": shown}))
+    expect(f"error lines in the last {len(recent)} lines of container {name}'s log",
+           len(errors), "==", 0, note=shown[-1] if shown else None)

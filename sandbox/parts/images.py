@@ -1,8 +1,8 @@
-"""The one image the sandbox's containers run, made from the host's own binaries.
+"""The one image every stand-in's containers run, made from the host's own binaries.
 
 No registry can be reached, so the image is imported from a root filesystem assembled here:
 a static busybox for the shell and the sleep loops, and the host's real psql with the shared
-libraries it links, so that `docker exec airbyte-db psql ...` runs a real client against a
+libraries it links, so that `docker exec <container> psql ...` runs a real client against a
 real server. Each engine has private storage, so the image is built once per engine and
 found there afterwards.
 """
@@ -22,7 +22,7 @@ import docker
 
 from sandbox.parts.engine import Engine, EngineUnavailable
 
-REPOSITORY = "localhost/adinsights-sandbox/airbyte"
+REPOSITORY = "localhost/diagnostics-sandbox/base"
 IMAGE = f"{REPOSITORY}:latest"
 BUSYBOX = Path("/bin/busybox")
 PATH = "/usr/local/bin:/usr/bin:/bin"
