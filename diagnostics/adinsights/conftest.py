@@ -20,6 +20,22 @@ def _all_signed_in(diag: Context) -> None:
         pytest.skip(reason)
 
 
+def deployment_file(diag: Context, key: str) -> files.FileRead:
+    """A deployment file the profile names (``[adinsights.paths] <key>``); not run when it
+    names none."""
+    path = diag.profile.paths.get(key, "")
+    if not path:
+        pytest.skip(f"not run: the target profile names no [adinsights.paths] {key}")
+    return files.read_text(Path(path), diag.redactor)
+
+
+@pytest.fixture
+def backend_env(diag: Context) -> dict[str, str]:
+    """The backend's env file; empty when the file is missing, so unset means default."""
+    read = deployment_file(diag, "env_file")
+    return files.parse_env(read.data) if read.exists else {}
+
+
 @pytest.fixture
 def tenant_ids(diag: Context) -> dict[str, str]:
     """Each test tenant's own id, from its own ``/api/me/`` (asked once per process)."""

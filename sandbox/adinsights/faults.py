@@ -115,6 +115,10 @@ FAULTS: dict[str, str] = {
     "snapshot_task_silent": "task log has no metrics.snapshot.persisted line for the first tenant",
     "cors_allow_all": "CORS_ALLOW_ALL_ORIGINS=1: any origin is echoed with credentials",
     "throttle_disabled": "auth and public throttles off: no request is ever answered 429",
+    "throttle_sustained_loose": "DRF_THROTTLE_AUTH_SUSTAINED=100000/day: the daily sign-in "
+    "budget is a thousand times the default",
+    "throttle_public_loose": "DRF_THROTTLE_PUBLIC=100000/min: the public endpoints are never "
+    "throttled in practice",
     "auth_garbage_500": "a bearer that is not a JWT gets the 500 server_error envelope, not 401",
     "auth_expiry_ignored": "the API accepts an access token it signed after its exp has passed",
     "rls_disabled": "app DB: row-level security disabled on analytics_campaign",
@@ -227,6 +231,7 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"cache_never_hits", "cache_bypass_stale"}),
     # The version endpoint cannot both answer 429 and never be throttled.
     frozenset({"throttle_disabled", "version_throttled"}),
+    frozenset({"throttle_public_loose", "version_throttled"}),
     # Allowing every origin and refusing the frontend cannot both be the policy.
     frozenset({"cors_allow_all", "cors_frontend_missing"}),
     # Every tenant's credential needs reauth: the first tenant cannot also be in another state.

@@ -35,7 +35,7 @@ from sandbox.adinsights.state import (
     utc_now,
     webhook_settings,
 )
-from sandbox.adinsights.throttle import DISABLED_FAULT, Throttles, check_rates
+from sandbox.adinsights.throttle import check_rates, throttles_for
 from sandbox.adinsights.world import World
 from sandbox.parts.http import RequestLog, refused_port
 from sandbox.parts.shared import Parts
@@ -204,7 +204,7 @@ class StandIn:
             webhook_secret=secret,
             webhook_secret_required=required,
             webhook_previous_secret=self._previous_webhook_secret,
-            throttles=Throttles(self._throttle_rates, enabled=DISABLED_FAULT not in self.faults),
+            throttles=throttles_for(self._throttle_rates, self.faults),
             cors=self._cors,
             meta=MetaApp.build(self.faults, self._meta_app_secret, self._meta_token,
                                self._cors.frontend_base_url),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,11 @@ DEFAULT_RATES: dict[str, str] = {
     "auth_burst": "10/min",
     "auth_sustained": "100/day",
     "public": "120/min",
+}
+# Faults that set one budget far above its default, as a mistyped env var would.
+LOOSE_RATES: dict[str, tuple[str, str]] = {
+    "throttle_sustained_loose": ("auth_sustained", "100000/day"),
+    "throttle_public_loose": ("public", "100000/min"),
 }
 ENV_NAMES = {scope: f"DRF_THROTTLE_{scope.upper()}" for scope in DEFAULT_RATES}
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -110,3 +115,9 @@ def check(
         return None
     seconds = throttles.wait(scopes, client_ident(request), now)
     return None if seconds is None else throttled(seconds)
+
+
+def throttles_for(rates: Mapping[str, str] | None, faults: Collection[str]) -> Throttles:
+    """The throttles a backend with these rates runs, as the faults leave them."""
+    loose = {scope: rate for fault, (scope, rate) in LOOSE_RATES.items() if fault in faults}
+    return Throttles({**(rates or {}), **loose}, enabled=DISABLED_FAULT not in faults)

@@ -20,7 +20,7 @@ from sandbox.adinsights.meta_graph import MetaApp
 from sandbox.adinsights.metrics_cache import SnapshotStore
 from sandbox.adinsights.ses import SesState, email_settings
 from sandbox.adinsights.state import Connection, Job, Tenant, utc_now
-from sandbox.adinsights.throttle import DISABLED_FAULT, Throttles
+from sandbox.adinsights.throttle import Throttles, throttles_for
 from sandbox.adinsights.tokens import TokenPairs
 
 
@@ -62,7 +62,7 @@ class World:
 
     def __post_init__(self) -> None:
         if self.throttles is None:
-            self.throttles = Throttles(enabled=DISABLED_FAULT not in self.faults)
+            self.throttles = throttles_for(None, self.faults)
         if self.cors is None:
             self.cors = CorsPolicy.build(None, None, self.faults)
         if self.tokens is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from diagnostics.adinsights.conftest import deployment_file
 from diagnostics.adinsights.gates import airbyte_auth
 from fixtures.compose import RenderError, render
 from fixtures.context import Context
@@ -70,22 +71,9 @@ def config_api(diag: Context):
     return call
 
 
-def _deployment_file(diag: Context, key: str) -> files.FileRead:
-    path = diag.profile.paths.get(key, "")
-    if not path:
-        pytest.skip(f"not run: the target profile names no [adinsights.paths] {key}")
-    return files.read_text(Path(path), diag.redactor)
-
-
-@pytest.fixture
-def backend_env(diag: Context) -> dict[str, str]:
-    read = _deployment_file(diag, "env_file")
-    return files.parse_env(read.data) if read.exists else {}
-
-
 @pytest.fixture
 def env_sample(diag: Context) -> dict[str, str]:
-    read = _deployment_file(diag, "env_sample")
+    read = deployment_file(diag, "env_sample")
     if not read.exists:
         pytest.fail(f"{read.path} is missing", pytrace=False)
     return files.parse_env(read.data)
@@ -97,7 +85,7 @@ def compose(diag: Context) -> dict:
     file is ``[adinsights.paths] compose_env_file``, else the `.env` beside the file."""
     import yaml
 
-    read = _deployment_file(diag, "compose_file")
+    read = deployment_file(diag, "compose_file")
     if not read.exists:
         return {}
     env_path = diag.profile.paths.get("compose_env_file") or \

@@ -9,7 +9,11 @@ from fixtures.probes.http import Response
 
 DEFAULTS = {"approved_origin": "http://localhost:5173",
             "unapproved_origin": "https://unapproved-origin.invalid",
-            "auth_burst": 10, "burst_margin": 3, "probe_path": "/api/health/"}
+            "auth_burst": 10, "burst_margin": 3, "probe_path": "/api/health/",
+            "auth_sustained": "100/day", "public_burst": 120,
+            "public_probe_path": "/api/health/version/",
+            # the header the public probe sends, so its budget is its own (see edge.md)
+            "probe_forwarded_for": "192.0.2.10"}
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Auth throttles and token handling at the edge."""
+"""Throttles (the configured rates, and bounded bursts at the auth and public budgets)
+and token handling at the edge."""
 
 import base64
 import json
@@ -7,6 +8,7 @@ import uuid
 
 import pytest
 
+from fixtures import evidence
 from fixtures.catalog import check
 from fixtures.expect import expect
 
@@ -26,15 +28,73 @@ THROTTLED = {
 def test_auth_throttle(diag, endpoint, edge_settings):
     """A bounded burst: at most the budget plus a margin, stopping at the first 429."""
     limit = int(edge_settings["auth_burst"]) + int(edge_settings["burst_margin"])
+    _burst(limit, f"POST {endpoint}", lambda: diag.http.send(
+        "POST", "api", endpoint, json_body=THROTTLED[endpoint]()))
+
+
+def _burst(limit: int, what: str, send) -> None:
+    """Send up to ``limit`` requests, stopping at the first 429, which must say when to
+    retry; no 429 at all fails with every status seen."""
     statuses = []
     for _ in range(limit):
-        answer = diag.http.send("POST", "api", endpoint, json_body=THROTTLED[endpoint]())
+        answer = send()
         statuses.append(answer.outcome)
         if answer.status == 429:
             expect("[HEADER] Retry-After", answer.header("retry-after"), "!=", "")
             return
-    expect(f"[STATUS] within {limit} requests", statuses[-1], "==", "429",
+    expect(f"[STATUS] of {what} within {limit} requests", statuses[-1], "==", "429",
            note=f"statuses seen: {', '.join(sorted(set(statuses)))}")
+
+
+# Each DRF budget, the backend's env var for it and the contract's default.
+RATES = {"auth_burst": ("DRF_THROTTLE_AUTH_BURST", "10/min"),
+         "auth_sustained": ("DRF_THROTTLE_AUTH_SUSTAINED", "100/day"),
+         "public": ("DRF_THROTTLE_PUBLIC", "120/min")}
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def per_day(text: str) -> float | None:
+    """Requests a DRF rate allows per day; DRF reads only the period's first letter
+    ("10/min" is "10/m"). None when DRF could not parse it."""
+    count, _, period = text.partition("/")
+    seconds = _PERIODS.get(period.strip()[:1].lower())
+    if not count.strip().isdigit() or seconds is None:
+        return None
+    return int(count) * 86400 / seconds
+
+
+@check("adinsights.edge.throttle.rates", severity="high", runbook="edge.md#throttle-rates",
+       category="misconfiguration")
+def test_throttle_rates(backend_env, edge_settings):
+    """The sustained budget cannot be probed without locking the client out for a day, so
+    all three budgets are read where the backend reads them, unset meaning the default."""
+    wanted = {"auth_burst": f"{edge_settings['auth_burst']}/min",
+              "auth_sustained": str(edge_settings["auth_sustained"]),
+              "public": f"{edge_settings['public_burst']}/min"}
+    table, loose = [], []
+    for scope, (name, default) in RATES.items():
+        text = backend_env.get(name) or default
+        allowed, limit = per_day(text), per_day(wanted[scope])
+        ok = allowed is not None and limit is not None and allowed <= limit
+        table.append((name, text, wanted[scope], "yes" if ok else "no"))
+        if not ok:
+            loose.append(f"{name}={text}")
+    evidence.record_table("the backend's throttle rates (unset: the default)",
+                          ("variable", "configured", "at most", "within"), table)
+    expect("throttle rates looser than the profile allows, or not a DRF rate", loose,
+           "==", [])
+
+
+@check("adinsights.edge.throttle.public", severity="medium",
+       runbook="edge.md#public-throttle", needs=("api",), intrusive=True)
+def test_public_throttle(diag, edge_settings):
+    """A bounded burst at one public endpoint, stopping at the first 429. It names a
+    client of its own (X-Forwarded-For), so the budget it spends is not the one the other
+    checks' requests count against."""
+    limit = int(edge_settings["public_burst"]) + int(edge_settings["burst_margin"])
+    path = str(edge_settings["public_probe_path"])
+    headers = {"X-Forwarded-For": str(edge_settings["probe_forwarded_for"])}
+    _burst(limit, f"GET {path}", lambda: diag.http.send("GET", "api", path, headers=headers))
 
 
 def _expired_jwt() -> str:
