@@ -22,6 +22,7 @@ API, WORKER = "author-api", "author-worker"
 NAMES = (API, WORKER)
 STALE = "authorapi_container_env_stale"
 ERRORS = "authorworker_log_errors"
+ENGINE_DOWN = "authorengine_down"
 
 
 def specs(faults: Collection[str], api_env: Mapping[str, str], worker_env: Mapping[str, str],

@@ -42,6 +42,8 @@ FAULTS: dict[str, str] = {
     "authorworker_model_mismatch": "the worker runs DETECTOR_MODEL_VERSION 2026.11.2 while "
     "the deployed bundle is 2026.11.3",
     "authorworker_log_errors": "the worker container's recent log has error lines",
+    "authorengine_down": "the engine socket the profile names is gone (the API and the "
+    "worker containers cannot be read)",
     "authorapi_container_env_stale": "the API container was started before its .env was "
     "last edited: it still sees the previous JWT_SECRET and SMTP_PORT",
 }
@@ -52,6 +54,9 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"authoraws_sts_down", "authoraws_wrong_role"}),
     frozenset({"authorredis_down", "authorredis_sessions_missing",
                "authorredis_queue_backlog"}),
+    # with the engine gone, the containers' own faults cannot be seen
+    frozenset({"authorengine_down", "authorapi_container_env_stale"}),
+    frozenset({"authorengine_down", "authorworker_log_errors"}),
     # the artifact checked is the one the worker's version names, which the other changes
     frozenset({"authors3_model_artifact_missing", "authorworker_model_mismatch"}),
 )

@@ -91,6 +91,9 @@ class StandIn:
                           redis_url: str) -> None:
         """The API and the worker on the shared engine; where none can run, the profile
         says why and the checks that read them are not run."""
+        if containers.ENGINE_DOWN in self.faults:
+            self.other["docker"] = f"unix://{self._dir.open() / 'engine-gone.sock'}"
+            return
         made = containers.specs(
             self.faults, envs["api_env"], envs["worker_env"], redis_url=redis_url,
             stale={"JWT_SECRET": _invented(), "SMTP_PORT": "2525"},

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import threading
 import time
 from pathlib import Path
 
@@ -98,8 +99,17 @@ def rootfs() -> bytes:
     return buffer.getvalue()
 
 
+_BUILDING = threading.Lock()
+
+
 def ensure_image(engine: Engine) -> str:
-    """The image reference, building the image first if this engine does not have it yet."""
+    """The image reference, building the image first if this engine does not have it yet.
+    Stand-ins start in parallel: one builds, the others wait for it and find it."""
+    with _BUILDING:
+        return _ensure(engine)
+
+
+def _ensure(engine: Engine) -> str:
     client = engine.client()
     try:
         client.images.get(IMAGE)
