@@ -143,35 +143,45 @@ def redis_store(ctx: Context) -> RedisStore:
 
 @dataclass
 class Exchange:
-    """One SMTP conversation up to AUTH, never as far as MAIL: each step's reply."""
+    """One SMTP conversation up to AUTH, never as far as MAIL: each step's reply, and the
+    failure ``state`` the check links its own fix steps by."""
 
     host: str
     port: int
     steps: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
+    state: str = ""
     auth: str = "not tried"
     starttls: str = "not offered"
+    trust: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error
 
+    def fail(self, state: str, error: str) -> None:
+        self.state, self.error = state, error
+
 
 def smtp_exchange(host: str, port: int, user: str, password: str, timeout: float,
-                  try_auth: bool) -> Exchange:
-    """Connect, EHLO, STARTTLS where offered, then AUTH when asked to; QUIT. No mail."""
-    seen = Exchange(host, port)
+                  try_auth: bool, *, ca_file: str = "", require_tls: bool = False) -> Exchange:
+    """Connect, EHLO, STARTTLS where offered, then AUTH when asked to; QUIT. No mail.
+
+    The server's certificate must chain to ``ca_file`` (else to the system's trust store)
+    and name the host, as the app's own client demands. With ``require_tls`` a server that
+    offers no STARTTLS is not sent AUTH: the password would cross the network in clear."""
+    seen = Exchange(host, port, trust=ca_file or "the system's trust store")
     client: smtplib.SMTP | None = None
     try:
         client = smtplib.SMTP(host, port, timeout=timeout, local_hostname="diagnostics")
         code, text = client.ehlo()
         seen.steps.append(("EHLO", f"{code} {_first(text)}"))
         if client.has_extn("starttls"):
-            code, text = client.starttls(context=ssl.create_default_context())
-            seen.starttls = f"{code}"
-            seen.steps.append(("STARTTLS", f"{code} {_first(text)}"))
-            client.ehlo()
-        if try_auth:
+            _starttls(client, seen, ca_file)
+        elif require_tls:
+            seen.fail("no-starttls", "STARTTLS not offered" + (
+                ", so the credentials were not sent" if try_auth else ""))
+        if try_auth and seen.ok:
             if not client.has_extn("auth"):
                 seen.auth = "not offered"
             else:
@@ -181,7 +191,12 @@ def smtp_exchange(host: str, port: int, user: str, password: str, timeout: float
     except smtplib.SMTPAuthenticationError as exc:
         seen.auth = f"{exc.smtp_code}"
         seen.steps.append(("AUTH", f"{exc.smtp_code} {_first(exc.smtp_error)}"))
-        seen.error = f"AUTH refused ({exc.smtp_code} {_first(exc.smtp_error)})"
+        seen.fail("auth", f"AUTH refused ({exc.smtp_code} {_first(exc.smtp_error)})")
+    except ssl.SSLCertVerificationError as exc:
+        seen.starttls = "untrusted"
+        seen.steps.append(("STARTTLS", "handshake refused: certificate not trusted"))
+        seen.fail("tls-untrusted", f"certificate not trusted by {seen.trust}: "
+                                   f"{exc.verify_message or exc.reason}")
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         seen.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     finally:
@@ -191,6 +206,19 @@ def smtp_exchange(host: str, port: int, user: str, password: str, timeout: float
             except (OSError, smtplib.SMTPException):
                 client.close()
     return seen
+
+
+def _starttls(client: smtplib.SMTP, seen: Exchange, ca_file: str) -> None:
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except OSError as exc:  # ssl.SSLError too: a file that holds no certificate
+        why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        seen.fail("", f"the CA file {ca_file} cannot be read ({why})")
+        return
+    code, text = client.starttls(context=context)
+    seen.starttls = f"{code}"
+    seen.steps.append(("STARTTLS", f"{code} {_first(text)}"))
+    client.ehlo()
 
 
 def _first(text: bytes | str) -> str:
@@ -203,6 +231,6 @@ def record_exchange(ctx: Context, seen: Exchange) -> None:
     summary = ", ".join(f"{verb} {reply}" for verb, reply in seen.steps) or seen.error
     evidence.record(evidence.Entry("smtp", target, ctx.redactor.text(summary), {
         "steps": [ctx.redactor.text(f"{v} {r}") for v, r in seen.steps],
-        "starttls": seen.starttls, "auth": seen.auth,
+        "starttls": seen.starttls, "trust": seen.trust, "auth": seen.auth,
         "error": ctx.redactor.text(seen.error)}))
 

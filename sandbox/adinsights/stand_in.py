@@ -174,7 +174,7 @@ class StandIn:
         if AWS_PART in self._runtime_parts:
             state = archive.ArchiveState(self.faults, utc_now())
             aws = parts.aws(
-                overrides=[ses.override(world.ses), archive.override(self.faults)],
+                overrides=[ses.override(world.ses)], outages=[archive.override(self.faults)],
                 seeds=[lambda server: ses.seed(server, world.ses, world.mail),
                        lambda server: archive.seed(server, state)])
             urls[AWS_PART] = aws.url

@@ -26,6 +26,10 @@ FAULTS: dict[str, str] = {
     "authorsmtp_auth_refused": "the SMTP server refuses the env's SMTP credentials "
     "(535: the password was rotated at the provider)",
     "authorsmtp_down": "nothing listens at SMTP_HOST:SMTP_PORT",
+    "authorsmtp_no_starttls": "the SMTP server offers no STARTTLS (and would take AUTH "
+    "in the clear)",
+    "authorsmtp_tls_untrusted": "the SMTP server's certificate is signed by a CA other than "
+    "the one in the profile's smtp_ca_file",
     "mailgun_incident": "the provider's status page reports a major incident",
     "mailgun_bounces_high": "the provider lists 25 bounces for the sending domain",
     "authoraws_sts_down": "STS answers 503 ServiceUnavailable to GetCallerIdentity",
@@ -50,7 +54,8 @@ FAULTS: dict[str, str] = {
 
 # Each group sets one piece of state to different values, so at most one member may be chosen.
 EXCLUSIVE: tuple[frozenset[str], ...] = (
-    frozenset({"authorsmtp_auth_refused", "authorsmtp_down"}),
+    frozenset({"authorsmtp_auth_refused", "authorsmtp_down", "authorsmtp_no_starttls",
+               "authorsmtp_tls_untrusted"}),
     frozenset({"authoraws_sts_down", "authoraws_wrong_role"}),
     frozenset({"authorredis_down", "authorredis_sessions_missing",
                "authorredis_queue_backlog"}),

@@ -1,9 +1,9 @@
 """The author app as its playbook's checks find it: its database on the shared
 PostgreSQL, a real Redis holding the API's sessions and the worker's queue, a real SMTP
-server requiring AUTH, S3, STS and CloudWatch on the shared moto server, the mail
-provider's status page and suppression lists, LocalStack's health endpoint, and the API's,
-web app's and worker's env files, the deployed model bundle, and the API and the worker as
-containers on the shared engine."""
+server requiring STARTTLS and then AUTH (its CA in a file for the profile), S3, STS and
+CloudWatch on the shared moto server, the mail provider's status page and suppression
+lists, LocalStack's health endpoint, the API's, web app's and worker's env files, the
+deployed model bundle, and the API and the worker as containers on the shared engine."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class StandIn:
         self.urls["aws"] = aws.url
         db_url = self._start_database(parts)
         redis_url = self._start_redis(root, parts.log)
-        smtp_port = self._start_smtp(parts.log)
+        smtp_port = self._start_smtp(root, parts.log)
         envs = self._write_files(root, db_url, redis_url, smtp_port, aws.url)
         self._start_containers(parts, envs, redis_url)
 
@@ -162,15 +162,31 @@ class StandIn:
         client.zadd(f"{prefix}:completed", {str(n): n for n in range(1, 200)})
         client.close()
 
-    def _start_smtp(self, log: RequestLog) -> int:
+    def _start_smtp(self, root: Path, log: RequestLog) -> int:
+        """The server's CA goes to ``smtp_ca``, the profile's ``smtp_ca_file``; a fault
+        may offer no STARTTLS at all, or put another CA there than the one that signed
+        the server's certificate."""
         if "authorsmtp_down" in self.faults:
             return refused_port()
         password = self.secrets["smtp_password"]
         if "authorsmtp_auth_refused" in self.faults:
             password = _invented()
-        started = _Started(SmtpServer(log, SMTP_USER, password))
+        tls_dir = None
+        if "authorsmtp_no_starttls" not in self.faults:
+            tls_dir = root / "smtp-tls"
+            tls_dir.mkdir(mode=0o700, exist_ok=True)
+        started = _Started(SmtpServer(log, SMTP_USER, password, tls_dir=tls_dir))
         self._services.start(started)
         self._smtp = started.part
+        ca_pem = started.part.ca_pem
+        if "authorsmtp_tls_untrusted" in self.faults:
+            from sandbox.parts.certs import Authority
+
+            ca_pem = Authority("another CA").pem
+        if ca_pem:
+            ca_file = root / "smtp-ca.pem"
+            ca_file.write_bytes(ca_pem)
+            self.paths["smtp_ca"] = str(ca_file)
         return started.port
 
     def _write_files(self, root: Path, db_url: str, redis_url: str, smtp_port: int,

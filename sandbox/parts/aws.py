@@ -62,6 +62,7 @@ class AwsServer(Managed):
     def __init__(self, log: RequestLog, overrides: Sequence[Override] = ()) -> None:
         self._log = log
         self._overrides = tuple(overrides)
+        self._outages: tuple[Override, ...] = ()
         self._logging = False
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -100,6 +101,12 @@ class AwsServer(Managed):
         its own, and every one of them sees every call."""
         self._overrides = (*self._overrides, *overrides)
 
+    def add_outages(self, outages: Iterable[Override]) -> None:
+        """Overrides that put a service out for everyone: they see each call before any
+        other override, so no system's own answer (stand-ins start in parallel, in no
+        fixed order) can hide the outage from its checks."""
+        self._outages = (*self._outages, *outages)
+
     def start_logging(self) -> None:
         """From now on every request is in the sandbox's request log."""
         self._logging = True
@@ -127,7 +134,7 @@ class AwsServer(Managed):
                 shown = call.path + (f"?{call.query}" if call.query else "")
                 action = call.action
                 self._log.record(call.method, shown + (f" Action={action}" if action else ""))
-            for override in self._overrides:
+            for override in (*self._outages, *self._overrides):
                 reply = override(call)
                 if reply is not None:
                     headers = [("Content-Type", reply.content_type),

@@ -124,11 +124,14 @@ class Parts:
         engine can run here)."""
         return self._engine.get()
 
-    def aws(self, overrides: Iterable[Override] = (), seeds: Iterable[Seed] = ()) -> AwsServer:
-        """The moto server, with the caller's overrides in front of it and its seeds
-        applied (through HTTP, before the request log starts)."""
+    def aws(self, overrides: Iterable[Override] = (), seeds: Iterable[Seed] = (),
+            outages: Iterable[Override] = ()) -> AwsServer:
+        """The moto server, with the caller's overrides in front of it (its outages in
+        front of every system's overrides) and its seeds applied (through HTTP, before
+        the request log starts)."""
         server = self._aws.get()
         server.add_overrides(overrides)
+        server.add_outages(outages)
         for seed in seeds:
             seed(server)
         return server

@@ -1,23 +1,32 @@
 """A real SMTP server for the sandbox: aiosmtpd on a loopback port that requires AUTH
 (PLAIN or LOGIN) before any mail, as a provider's submission port does.
 
+With a ``tls_dir`` it also offers STARTTLS, with a certificate for 127.0.0.1 and its
+hostname that a CA made at start signs (``ca_pem``), and then, like a real submission
+port, accepts AUTH and mail only after STARTTLS. Without one it offers no STARTTLS and
+takes AUTH in the clear, as a misconfigured server would.
+
 Every command verb it receives after ``start_logging()`` goes to the sandbox's request
-log as ``SMTP <VERB>`` (never an argument: AUTH carries the password), so a run's log
-proves that no mail was sent. The sandbox offers no STARTTLS on loopback.
+log as ``SMTP <VERB>`` (never an argument: AUTH carries the password), as it arrives and
+whatever the answer, so a run's log proves that no mail, and no credential, was sent.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
+import ssl
 import warnings
+from pathlib import Path
 from typing import Any, Self
 
 from sandbox.parts.http import HOST, RequestLog
 from sandbox.parts.lifecycle import Managed
 
 MECHANISMS = ("PLAIN", "LOGIN")
-# On loopback the sandbox asks AUTH without TLS on purpose; aiosmtpd warns of it on every
+SERVER_HOSTNAME = "smtp.sandbox"
+# Without TLS the sandbox asks AUTH in the clear on purpose; aiosmtpd warns of it on every
 # connection, and logs each session to "mail.log".
 warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)
@@ -66,40 +75,79 @@ class _Handler:
         return "250 Message accepted"
 
 
+@functools.cache
+def _controller_class() -> type:
+    """aiosmtpd's controller whose sessions log STARTTLS and AUTH on arrival: the
+    handler's hooks see neither a handshake that fails nor an AUTH refused before its
+    credentials are read. Built on first use, so that importing the part stays cheap."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, syntax
+
+    class Session(SMTP):
+        @syntax("STARTTLS", when="tls_context")
+        async def smtp_STARTTLS(self, arg: str) -> None:
+            self.event_handler.verb("STARTTLS")
+            await super().smtp_STARTTLS(arg)
+
+        @syntax("AUTH <mechanism>")
+        async def smtp_AUTH(self, arg: str) -> None:
+            self.event_handler.verb("AUTH")
+            await super().smtp_AUTH(arg)
+
+    class Logged(Controller):
+        def factory(self) -> SMTP:
+            return Session(self.handler, **self.SMTP_kwargs)
+
+    return Logged
+
+
 class SmtpServer(Managed):
-    """``accepts(username, password)`` decides AUTH; the server's own credential is the
-    provider's, which a fault may make differ from the app's env file."""
+    """The server's own credential is the provider's, which a fault may make differ from
+    the app's env file. ``tls_dir`` (a directory its owner removes) is where the key
+    passes on its way into ``ssl``; giving one turns STARTTLS on."""
 
     name = "smtp"
 
-    def __init__(self, log: RequestLog, username: str, password: str) -> None:
+    def __init__(self, log: RequestLog, username: str, password: str, *,
+                 tls_dir: Path | None = None) -> None:
         self._logging = [False]
         self._handler = _Handler(log, self._logging)
         self.username = username
         self.password = password
         self.port = 0
+        self.ca_pem = b""
+        self._tls_dir = tls_dir
         self._controller: Any = None
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
                       auth_data: Any) -> Any:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        self._handler.verb("AUTH")
         ok = (isinstance(auth_data, LoginPassword)
               and auth_data.login.decode(errors="replace") == self.username
               and auth_data.password.decode(errors="replace") == self.password)
         return AuthResult(success=ok, handled=False)
 
     def start(self) -> Self:
-        from aiosmtpd.controller import Controller
-
+        tls = self._tls_context()
         self.port = _free_port()
-        self._controller = Controller(
-            self._handler, hostname=HOST, port=self.port, server_hostname="smtp.sandbox",
+        self._controller = _controller_class()(
+            self._handler, hostname=HOST, port=self.port, server_hostname=SERVER_HOSTNAME,
             ready_timeout=5.0, authenticator=self._authenticate, auth_required=True,
-            auth_require_tls=False)
+            tls_context=tls, require_starttls=tls is not None,
+            auth_require_tls=tls is not None)
         self._controller.start()
         return self
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """A fresh CA and the certificate it signs for this server, or None without TLS."""
+        if self._tls_dir is None:
+            return None
+        from sandbox.parts import certs
+
+        authority = certs.Authority("sandbox SMTP CA")
+        self.ca_pem = authority.pem
+        return certs.server_context(authority.issue(SERVER_HOSTNAME, (HOST,)), self._tls_dir)
 
     def start_logging(self) -> None:
         self._logging[0] = True

@@ -19,6 +19,8 @@ LISTS = ("bounces", "complaints", "unsubscribes")
 @check("author.email.smtp.exchange", severity="critical", category="upstream down",
        runbook="email.md#smtp-server-answers",
        states={"auth": ("smtp-credentials-refused", "credentials"),
+               "no-starttls": ("smtp-starttls-not-offered", "misconfiguration"),
+               "tls-untrusted": ("smtp-certificate-not-trusted", "misconfiguration"),
                "mailhog": "sandbox-mode-outside-local-profiles"})
 def test_smtp_exchange(diag, api_env):
     wanted = settings(diag, "email")
@@ -36,13 +38,14 @@ def test_smtp_exchange(diag, api_env):
     try_auth = bool(wanted["smtp_auth"]) and not local
     seen = app.smtp_exchange(target, int(target_port), api_env.values.get("SMTP_USER", ""),
                              api_env.values.get("SMTP_PASSWORD", ""),
-                             diag.profile.timeouts["total"], try_auth)
+                             diag.profile.timeouts["total"], try_auth,
+                             ca_file=str(wanted["smtp_ca_file"]),
+                             require_tls=bool(wanted["smtp_require_tls"]) and not local)
     app.record_exchange(diag, seen)
-    refused = seen.auth.isdigit() and seen.auth != "235"
     expect(f"SMTP exchange with {target}:{target_port}"
            f"{' (sandbox mode, no AUTH)' if local else ''}",
            "ok" if seen.ok else diag.redactor.text(seen.error), "==", "ok",
-           state="auth" if refused else None)
+           state=seen.state or None)
     if try_auth:
         expect("AUTH with SMTP_USER and SMTP_PASSWORD", seen.auth, "==", "235",
                state="auth")
