@@ -54,3 +54,30 @@ def test_many_secrets_are_masked_longest_first():
     r = Redactor(values)
     text = "x abcdef y abcd z abcx canary/meta+tok tok0042secret tok0042secre zzzz99"
     assert r.text(text) == (f"x {MASK} y {MASK} z abcx {MASK} {MASK} tok0042secre {MASK}9")
+
+
+def test_histogram_quantile_interpolates_like_prometheus():
+    """The p95 the cache check reports is histogram_quantile's: linear inside the bucket
+    the rank falls in, the last finite bound when it falls in +Inf, none when empty."""
+    import math
+
+    from fixtures.packs import packs
+
+    packs()  # puts the packs on the import path
+    from diagnostics.adinsights.cache.histogram import buckets_by, merged, quantile
+
+    buckets = {0.1: 50.0, 0.5: 90.0, 1.0: 100.0, math.inf: 100.0}
+    assert quantile(0.95, buckets) == 0.75
+    assert quantile(0.5, buckets) == 0.1
+    assert quantile(0.95, {0.1: 1.0, math.inf: 10.0}) == 0.1
+    assert quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
+    text = "\n".join([
+        "# TYPE lat histogram",
+        *(f'lat_bucket{{source="{s}",cache_outcome="{o}",le="{le}"}} {n}'
+          for s, o, le, n in (("w", "hit", "0.1", 9), ("w", "hit", "+Inf", 10),
+                              ("w", "miss", "0.1", 0), ("w", "miss", "+Inf", 4),
+                              ("x", "hit", "0.1", 0), ("x", "hit", "+Inf", 7))),
+        'lat_count{source="w",cache_outcome="hit"} 10'])
+    found = buckets_by(text, "lat", "cache_outcome", source="w")
+    assert found == {"hit": {0.1: 9.0, math.inf: 10.0}, "miss": {0.1: 0.0, math.inf: 4.0}}
+    assert merged(found.values()) == {0.1: 9.0, math.inf: 14.0}

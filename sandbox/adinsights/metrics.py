@@ -14,6 +14,7 @@ import resource
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from sandbox.adinsights import latency
 from sandbox.adinsights.state import FAILED_STATUSES, SUCCESS_STATUSES
 from sandbox.adinsights.world import World
 
@@ -55,9 +56,10 @@ def _sample(name: str, labels: Labels, number: float) -> str:
     return f"{name}{{{pairs}}} {_value(number)}"
 
 
-def _histogram(name: str, labels: Labels, observations: Sequence[float]) -> list[str]:
+def _histogram(name: str, labels: Labels, observations: Sequence[float],
+               buckets: Sequence[float] = DURATION_BUCKETS) -> list[str]:
     lines = []
-    for bound in DURATION_BUCKETS:
+    for bound in buckets:
         count = sum(o <= bound for o in observations)
         lines.append(_sample(f"{name}_bucket", {**labels, "le": _value(bound)}, count))
     lines.append(_sample(f"{name}_bucket", {**labels, "le": "+Inf"}, len(observations)))
@@ -186,6 +188,11 @@ def _observed(world: World) -> dict[str, list[str]]:
         "dbt_run_duration_seconds": _histogram(
             "dbt_run_duration_seconds", {"status": dbt_status}, [42.5]
         ),
+        "combined_metrics_request_duration_seconds": [
+            line for source, outcome, seen in world.latency.series()
+            for line in _histogram("combined_metrics_request_duration_seconds",
+                                   {"source": source, "cache_outcome": outcome}, seen,
+                                   latency.BUCKETS)],
         "meta_token_validations_total": [
             _sample("meta_token_validations_total", {"status": "valid"}, len(world.tenants))
         ],

@@ -90,14 +90,22 @@ def combined(call: Call) -> Response:
         return unavailable(reason)
     faults = world.faults
     bypass = (query.get("cache") or ["true"])[-1].lower() in ("false", "0", "no")
+    began = time.perf_counter()
+    outcome = "disabled" if bypass else "miss"
     if filters.active:
         payload = _build(owner, now, filters)
         if FILTER_OVERWRITES_FAULT not in faults:
-            return json_response(200, render(payload, snapshot.generated(now)))
+            answer = render(payload, snapshot.generated(now))
+            world.latency.observe(source, outcome, time.perf_counter() - began)
+            return json_response(200, answer)
         snapshot = world.snapshots.put(owner.tenant_id, payload, now)
     elif NEVER_HITS_FAULT in faults or (bypass and BYPASS_STALE_FAULT not in faults):
         snapshot = world.snapshots.put(owner.tenant_id, _build(owner, now), now)
-    return json_response(200, render(snapshot.payload, snapshot.generated(now)))
+    elif not bypass:
+        outcome = "hit"
+    answer = render(snapshot.payload, snapshot.generated(now))
+    world.latency.observe(source, outcome, time.perf_counter() - began)
+    return json_response(200, answer)
 
 
 def _dataset(enabled: bool, reason: str, generated_at: datetime | None) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sandbox.adinsights.audit import AuditLog
 from sandbox.adinsights.auth import Sessions
 from sandbox.adinsights.cors import CorsPolicy
+from sandbox.adinsights.latency import LatencyStore
 from sandbox.adinsights.mail import Mailer
 from sandbox.adinsights.meta_graph import MetaApp
 from sandbox.adinsights.metrics_cache import SnapshotStore
@@ -58,6 +59,7 @@ class World:
     meta: MetaApp | None = None
     ses: SesState | None = None
     mail: Mailer | None = None
+    latency: LatencyStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +71,8 @@ class World:
             self.tokens = TokenPairs()
         if self.snapshots is None:
             self.snapshots = SnapshotStore(self.tenants, self.faults, utc_now())
+        if self.latency is None:
+            self.latency = LatencyStore(self.faults)
         if self.meta is None:
             self.meta = MetaApp.build(self.faults, "sandbox-app-secret", "sandbox-meta-token",
                                       self.cors.frontend_base_url)

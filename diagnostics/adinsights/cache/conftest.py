@@ -14,7 +14,8 @@ from fixtures.probes.http import Response
 
 COMBINED = "/api/metrics/combined/"
 DEFAULTS = {"samples": 20, "latency_ratio": 1.5, "warn_minutes": 60, "critical_minutes": 120,
-            "grace_minutes": 15, "stale_share": 0.2, "filter_parish": "Kingston"}
+            "grace_minutes": 15, "stale_share": 0.2, "filter_parish": "Kingston",
+            "source": "warehouse"}
 
 
 @pytest.fixture
