@@ -66,8 +66,9 @@ class DnsServer(Managed):
             raise OSError("no loopback port free for both UDP and TCP")
         for server in self._servers:
             server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, name="sandbox-dns",
-                                      daemon=True)
+            # socketserver's default 0.5 s poll is what shutdown() waits out, per server
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                      name="sandbox-dns", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -157,6 +157,9 @@ class Parts:
         return pg.statements(self._log_mark) if pg is not None else []
 
     def stop(self) -> None:
-        for part in (self._dns, self._aws, self._engine, self._postgres):
-            part.stop()
+        """The parts share nothing, so they stop side by side: the run's teardown waits
+        for the slowest (PostgreSQL's shutdown) rather than for their sum."""
+        parts = (self._dns, self._aws, self._engine, self._postgres)
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="sandbox-stop") as pool:
+            list(pool.map(lambda part: part.stop(), parts))
         self._dir.remove()
