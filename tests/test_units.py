@@ -64,7 +64,12 @@ def test_histogram_quantile_interpolates_like_prometheus():
     from fixtures.packs import packs
 
     packs()  # puts the packs on the import path
-    from diagnostics.adinsights.cache.histogram import buckets_by, merged, quantile
+    from diagnostics.adinsights.cache.histogram import (
+        NotExposition,
+        buckets_by,
+        merged,
+        quantile,
+    )
 
     buckets = {0.1: 50.0, 0.5: 90.0, 1.0: 100.0, math.inf: 100.0}
     assert quantile(0.95, buckets) == 0.75
@@ -81,3 +86,5 @@ def test_histogram_quantile_interpolates_like_prometheus():
     found = buckets_by(text, "lat", "cache_outcome", source="w")
     assert found == {"hit": {0.1: 9.0, math.inf: 10.0}, "miss": {0.1: 0.0, math.inf: 4.0}}
     assert merged(found.values()) == {0.1: 9.0, math.inf: 14.0}
+    with pytest.raises(NotExposition):
+        buckets_by('{"items": ["x"]}\nlat_bucket{le="0.1" junk} 1\n', "lat", "cache_outcome")

@@ -11,11 +11,20 @@ from prometheus_client.parser import text_string_to_metric_families
 Buckets = dict[float, float]  # upper bound -> cumulative count
 
 
+class NotExposition(ValueError):
+    """The text is not Prometheus's exposition format; the message is one short line."""
+
+
 def buckets_by(text: str, family: str, label: str, **where: str) -> dict[str, Buckets]:
     """The family's cumulative buckets per value of ``label``, over the series whose other
     labels match ``where``."""
     found: dict[str, Buckets] = {}
-    for metric in text_string_to_metric_families(text):
+    try:
+        families = list(text_string_to_metric_families(text))
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise NotExposition(reason[:120]) from None
+    for metric in families:
         if metric.name != family:
             continue
         for sample in metric.samples:

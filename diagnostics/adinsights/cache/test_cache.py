@@ -77,8 +77,11 @@ def test_cached_p95(diag, cache_settings):
     app_metrics = diag.http.get("api", "/metrics/app/")
     expect("[STATUS] of /metrics/app/", app_metrics.outcome, "==", "200")
     family = "combined_metrics_request_duration_seconds"
-    series = histogram.buckets_by(app_metrics.text, family, "cache_outcome",
-                                  source=str(cache_settings["source"]))
+    try:
+        series = histogram.buckets_by(app_metrics.text, family, "cache_outcome",
+                                      source=str(cache_settings["source"]))
+    except histogram.NotExposition as exc:
+        pytest.fail(f"/metrics/app/ is not a Prometheus exposition ({exc})", pytrace=False)
     rows = [(outcome, int(max(b.values(), default=0)), _ms(histogram.quantile(0.95, b)))
             for outcome, b in sorted(series.items())]
     evidence.record_table(f"{family} by cache_outcome (source {cache_settings['source']})",
