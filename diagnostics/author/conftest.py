@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from diagnostics.author import app
+from fixtures import shared
 from fixtures.context import Context
 from fixtures.expect import expect
+from fixtures.probes.engine import Container
 from fixtures.shared import rows_from
 
 DEFAULTS = {
@@ -55,15 +57,10 @@ def worker_env(diag: Context) -> app.EnvFile:
 
 @pytest.fixture
 def container(diag: Context):
-    """Inspect a container (state, masked env, value digests, log tail), failing the
-    check with the engine's one-line error, never a traceback."""
-    from fixtures.probes.engine import EngineError
+    """Inspect a running container (state, masked env, value digests, log tail)."""
 
-    def inspect(name: str):
-        try:
-            found = diag.engine.container(name)
-        except EngineError as exc:
-            pytest.fail(str(exc), pytrace=False)
+    def inspect(name: str) -> Container:
+        found = shared.container(diag, name)
         expect(f"container {name}", found.status if found.exists else "missing", "==",
                "running")
         return found

@@ -94,16 +94,15 @@ def combined(call: Call) -> Response:
     outcome = "disabled" if bypass else "miss"
     if filters.active:
         payload = _build(owner, now, filters)
-        if FILTER_OVERWRITES_FAULT not in faults:
-            answer = render(payload, snapshot.generated(now))
-            world.latency.observe(source, outcome, time.perf_counter() - began)
-            return json_response(200, answer)
-        snapshot = world.snapshots.put(owner.tenant_id, payload, now)
+        if FILTER_OVERWRITES_FAULT in faults:
+            snapshot = world.snapshots.put(owner.tenant_id, payload, now)
     elif NEVER_HITS_FAULT in faults or (bypass and BYPASS_STALE_FAULT not in faults):
         snapshot = world.snapshots.put(owner.tenant_id, _build(owner, now), now)
-    elif not bypass:
-        outcome = "hit"
-    answer = render(snapshot.payload, snapshot.generated(now))
+        payload = snapshot.payload
+    else:
+        payload = snapshot.payload
+        outcome = "disabled" if bypass else "hit"
+    answer = render(payload, snapshot.generated(now))
     world.latency.observe(source, outcome, time.perf_counter() - began)
     return json_response(200, answer)
 

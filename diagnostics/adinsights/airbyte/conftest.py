@@ -15,6 +15,7 @@ import pytest
 
 from diagnostics.adinsights.conftest import deployment_file
 from diagnostics.adinsights.gates import airbyte_auth
+from fixtures import shared
 from fixtures.compose import RenderError, render
 from fixtures.context import Context
 from fixtures.probes import files
@@ -132,10 +133,7 @@ def last_jobs(backend_connections: Response, config_api) -> list[tuple[dict, dic
 @pytest.fixture
 def container(diag: Context, settings: dict):
     def inspect(role: str) -> Container:
-        try:
-            return diag.engine.container(settings[f"{role}_container"])
-        except EngineError as exc:
-            pytest.fail(str(exc), pytrace=False)
+        return shared.container(diag, settings[f"{role}_container"])
 
     return inspect
 
