@@ -9,6 +9,8 @@ from fixtures.packs import Pack
 # The app's secrets the stand-in writes where the app keeps them: [author.app_env] names
 # the env vars holding them (the checks read the app's env files, never these).
 APP_SECRETS = ("migrator_password", "jwt_secret", "smtp_password", "redis_password")
+# The areas whose checks read the API's or the worker's container.
+CONTAINER_AREAS = frozenset({"migrations", "worker"})
 
 
 def stand_in(section, faults: frozenset[str], areas: set[str]):
@@ -23,7 +25,7 @@ def stand_in(section, faults: frozenset[str], areas: set[str]):
         str(section.area("email").get("provider_api_key_env", "")))
     for key in ("access_key_id", "secret_access_key"):
         given[f"aws_{key}"] = section.secret(section.aws.get(f"{key}_env", ""))
-    return StandIn(faults, secrets_=given)
+    return StandIn(faults, secrets_=given, containers=bool(areas & CONTAINER_AREAS))
 
 
 def faults() -> dict[str, str]:

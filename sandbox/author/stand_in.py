@@ -42,8 +42,11 @@ class StandIn:
     name = "author"
 
     def __init__(self, faults: Iterable[str] = (), workdir: Path | str | None = None, *,
-                 secrets_: dict[str, str] | None = None) -> None:
+                 secrets_: dict[str, str] | None = None, containers: bool = True) -> None:
+        """``containers``: run the API and the worker on the engine (only the checks of
+        the migrations and worker areas read them; the engine's start is the slow part)."""
         self.faults = check_faults(faults)
+        self._containers = containers
         given = {k: v for k, v in (secrets_ or {}).items() if v}
         self.secrets = {name: given.get(name) or _invented() for name in (
             "db_password", "migrator_password", "jwt_secret", "smtp_password",
@@ -85,7 +88,8 @@ class StandIn:
         redis_url = self._start_redis(root, parts.log)
         smtp_port = self._start_smtp(root, parts.log)
         envs = self._write_files(root, db_url, redis_url, smtp_port, aws.url)
-        self._start_containers(parts, envs, redis_url)
+        if self._containers:
+            self._start_containers(parts, envs, redis_url)
 
     def _start_containers(self, parts: Parts, envs: dict[str, dict[str, str]],
                           redis_url: str) -> None:
