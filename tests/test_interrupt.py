@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs
+from sandbox.parts import postgres
 
 PROGRESS = frozenset(".sFExX")
 
@@ -70,7 +71,14 @@ def private_tmp():
         for pid in _left_by(session, path):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+        for left in _in_memory(session):
+            shutil.rmtree(left, ignore_errors=True)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _in_memory(pid: int) -> list[str]:
+    """The database cluster goes in memory, outside TMPDIR, named after the run's pid."""
+    return sorted(str(p) for p in postgres.MEMORY.glob(f"pg-{pid}-*"))
 
 
 @needs("postgres", "engine")
@@ -102,3 +110,4 @@ def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum):
     left = _left_by(run.pid, private_tmp)
     assert left == {}, f"processes of the run still alive: {left}"
     assert sorted(p.name for p in private_tmp.iterdir()) == []
+    assert _in_memory(run.pid) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from sandbox.adinsights.meta_db import build_meta_db
 from sandbox.adinsights.state import stable_id
 from sandbox.adinsights.world import World
 from sandbox.parts.engine import EngineUnavailable
-from sandbox.parts.postgres import Databases
+from sandbox.parts.postgres import Databases, Postgres
 from sandbox.parts.shared import Parts, Unavailable
 
 DATABASE, CONTAINERS, DR = "database", "containers", "dr"
@@ -47,20 +48,30 @@ class Runtime:
     _containers: containers.AirbyteService | None = None
 
     def start(self, world: World, shared: Parts) -> None:
-        """The container engine starts while the database builds: the containers need
-        the database's port, the engine does not."""
+        """The containers need only the cluster's port, not its databases: they start
+        while the databases build."""
         if CONTAINERS in self.parts and ENGINE_DOWN not in self.faults:
             shared.warm_engine()
-        db_port = self._start_database(world, shared) if DATABASE in self.parts else None
-        if CONTAINERS in self.parts:
-            self._start_containers(db_port, shared)
+        pg = self._cluster(shared) if DATABASE in self.parts else None
+        if CONTAINERS not in self.parts:
+            if pg is not None:
+                self._build_databases(world, pg)
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="sandbox-airbyte") as pool:
+            # leaving the block waits for the containers, even when the builds raise
+            beside = pool.submit(self._start_containers, pg.port if pg else None, shared)
+            if pg is not None:
+                self._build_databases(world, pg)
+            beside.result()
 
-    def _start_database(self, world: World, shared: Parts) -> int | None:
+    def _cluster(self, shared: Parts) -> Postgres | None:
         try:
-            pg = shared.postgres()
+            return shared.postgres()
         except Unavailable as exc:
             self.dsn.update({f"{name}_unavailable": str(exc) for name in DATABASES})
             return None
+
+    def _build_databases(self, world: World, pg: Postgres) -> None:
         dbs = Databases(self.faults, self.dsn)
         dbs.build("airbyte_db", lambda: build_airbyte_db(
             pg, password=self.airbyte_db_password, faults=self.faults,
@@ -82,7 +93,6 @@ class Runtime:
                     faults=self.faults))
             else:
                 self.dsn["audit_db_unavailable"] = self.dsn.get("app_db_unavailable", "")
-        return pg.port
 
     def _start_containers(self, db_port: int | None, shared: Parts) -> None:
         if ENGINE_DOWN in self.faults:

@@ -11,6 +11,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sandbox.author import containers, database, services, storage
@@ -78,18 +79,28 @@ class StandIn:
             parts.log))
         self.urls["localstack"] = self._services.start(
             HttpService("author-localstack", services.localstack(self.faults), parts.log))
+        if self._containers and containers.ENGINE_DOWN not in self.faults:
+            parts.warm_engine()
+        # AWS, the database, Redis and SMTP wait on nothing of each other: they start side
+        # by side, and leaving the block waits for all of them, even when one fails.
+        with ThreadPoolExecutor(4, thread_name_prefix="sandbox-author") as pool:
+            aws = pool.submit(self._start_aws, parts)
+            db_url = pool.submit(self._start_database, parts)
+            redis_url = pool.submit(self._start_redis, root, parts.log)
+            smtp_port = pool.submit(self._start_smtp, root, parts.log)
+        envs = self._write_files(root, db_url.result(), redis_url.result(), smtp_port.result(),
+                                 aws.result())
+        if self._containers:
+            self._start_containers(parts, envs, redis_url.result())
+
+    def _start_aws(self, parts: Parts) -> str:
         state = storage.StorageState(self.faults, self.secrets["aws_access_key_id"],
                                      self.secrets["aws_secret_access_key"])
         aws = parts.aws(overrides=[storage.identity_override(state),
                                    storage.multipart_override(state)],
                         seeds=[lambda server: storage.seed(server, state)])
         self.urls["aws"] = aws.url
-        db_url = self._start_database(parts)
-        redis_url = self._start_redis(root, parts.log)
-        smtp_port = self._start_smtp(root, parts.log)
-        envs = self._write_files(root, db_url, redis_url, smtp_port, aws.url)
-        if self._containers:
-            self._start_containers(parts, envs, redis_url)
+        return aws.url
 
     def _start_containers(self, parts: Parts, envs: dict[str, dict[str, str]],
                           redis_url: str) -> None:
