@@ -22,6 +22,12 @@ class Timed:
     last_line: str
     peak_mb: float  # the whole process tree's resident memory, summed, at its highest
     controller_mb: float  # the pytest process itself (with the in-process sandbox)
+    # RSS counts a shared page once per process that maps it (PostgreSQL's shared buffers,
+    # libraries); PSS divides it among them, so the tree's PSS is what the run really holds.
+    peak_pss_mb: float = 0.0
+    by_kind: dict[str, float] | None = None  # PSS by process kind, at the PSS peak
+    shm_mb: float = 0.0  # memory-backed files (the database cluster in /dev/shm), at peak
+    cpu_by_kind: dict[str, float] | None = None  # CPU seconds, by process kind
 
 
 def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
@@ -40,7 +46,9 @@ def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
     last = lines[-1] if lines else "(no output)"
     match = re.search(r" in ([\d.]+)s", last)
     return Timed(wall, float(match.group(1)) if match else float("nan"), last,
-                 sampler.peak_kb / 1024, sampler.root_kb / 1024)
+                 sampler.peak_kb / 1024, sampler.root_kb / 1024, sampler.peak_pss_kb / 1024,
+                 {kind: kb / 1024 for kind, kb in sampler.by_kind.items()},
+                 sampler.shm_kb / 1024, sampler.cpu_by_kind())
 
 
 class TreeSampler(threading.Thread):
@@ -54,6 +62,11 @@ class TreeSampler(threading.Thread):
         self.root, self.every = root, every
         self.peak_kb = 0
         self.root_kb = 0
+        self.peak_pss_kb = 0
+        self.by_kind: dict[str, int] = {}
+        self.shm_kb = 0
+        self._shm_base = _shm_used_kb()
+        self._cpu: dict[int, tuple[str, float]] = {}  # pid: (kind, CPU seconds last seen)
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -81,6 +94,21 @@ class TreeSampler(threading.Thread):
         sizes = {pid: _rss_kb(pid) for pid in tree}
         self.peak_kb = max(self.peak_kb, sum(sizes.values()))
         self.root_kb = max(self.root_kb, sizes.get(self.root, 0))
+        self.shm_kb = max(self.shm_kb, _shm_used_kb() - self._shm_base)
+        for pid in tree:
+            spent = _cpu_seconds(pid)
+            if spent is not None:
+                known = self._cpu.get(pid)
+                kind = known[0] if known else ("controller" if pid == self.root else _kind(pid))
+                self._cpu[pid] = (kind, spent)
+        pss = {pid: _pss_kb(pid) for pid in tree}
+        if sum(pss.values()) > self.peak_pss_kb:
+            self.peak_pss_kb = sum(pss.values())
+            kinds: dict[str, int] = {}
+            for pid, kb in pss.items():
+                kind = "controller" if pid == self.root else _kind(pid)
+                kinds[kind] = kinds.get(kind, 0) + kb
+            self.by_kind = kinds
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
@@ -99,3 +127,53 @@ def _rss_kb(pid: int) -> int:
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
     except (OSError, IndexError, ValueError):
         return 0
+
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds each kind of process spent, as last sampled (a process that lived
+        less than one interval is missed)."""
+        kinds: dict[str, float] = {}
+        for kind, spent in self._cpu.values():
+            kinds[kind] = kinds.get(kind, 0.0) + spent
+        return kinds
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def _kind(pid: int) -> str:
+    """An xdist worker, or the program's name (postgres, podman, conmon, ...)."""
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        if comm.startswith("python"):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            return "xdist workers" if b"execnet" in b" ".join(argv) or b"-c" in argv else comm
+        return comm
+    except OSError:
+        return "?"
+
+
+def _shm_used_kb() -> int:
+    try:
+        info = os.statvfs("/dev/shm")
+    except OSError:
+        return 0
+    return (info.f_blocks - info.f_bfree) * info.f_frsize // 1024

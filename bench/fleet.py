@@ -2,10 +2,11 @@
 every per-tenant check parallel over xdist workers. Prints the median wall time and peak
 resident memory of the whole process tree (pytest, its workers, the sandbox inside the
 controller and what the sandbox starts), with reports and without, and the time spent on
-reports. The run directories go to a temporary directory, removed afterwards.
+reports. The run directories go to a temporary directory, removed afterwards unless
+--keep names a directory for them (to read a failed check's evidence).
 
     python bench/fleet.py [--tenants 1000] [--runs 3] [--workers auto] [-m EXPR]
-                          [--only reports|quiet]
+                          [--only reports|quiet] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ def main() -> None:
     parser.add_argument("-m", dest="markexpr", default="")
     parser.add_argument("--only", choices=("reports", "quiet"), default=None,
                         help="run only with reports, or only without (a large fleet)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write the runs' reports here and keep them")
     args = parser.parse_args()
     common = [f"--sandbox-tenants={args.tenants}", "-n", args.workers]
     common += ["-m", args.markexpr] if args.markexpr else []
-    reports = Path(tempfile.mkdtemp(prefix="fleet-reports-"))
+    reports = args.keep or Path(tempfile.mkdtemp(prefix="fleet-reports-"))
     try:
         quiet = [] if args.only == "reports" else [
             run_suite("--no-reports", *common) for _ in range(args.runs)]
@@ -38,7 +41,8 @@ def main() -> None:
             run_suite(f"--reports-dir={reports}", *common) for _ in range(args.runs)]
         written = _size_mb(reports) / max(1, len(full))
     finally:
-        shutil.rmtree(reports, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(reports, ignore_errors=True)
     last = (full or quiet)[-1].last_line
     print(f"{args.tenants} tenants, -n {args.workers}"
           f"{' -m ' + repr(args.markexpr) if args.markexpr else ''}; medians over {args.runs} "
@@ -48,6 +52,16 @@ def main() -> None:
             print(f"  {label:15}: {_line(sample)}")
     if full:
         print(f"  reports written: {written:.0f} MB per run")
+    for label, sample in (("with reports", full), ("without reports", quiet)):
+        if sample:
+            worst = max(sample, key=lambda r: r.peak_pss_mb)
+            kinds = ", ".join(f"{kind} {mb:.0f}" for kind, mb in
+                              sorted(worst.by_kind.items(), key=lambda kv: -kv[1]) if mb >= 1)
+            print(f"  {label}: peak PSS {worst.peak_pss_mb:.0f} MB ({kinds}); "
+                  f"/dev/shm {worst.shm_mb:.0f} MB")
+            cpu = ", ".join(f"{kind} {s:.1f}" for kind, s in
+                            sorted(worst.cpu_by_kind.items(), key=lambda kv: -kv[1]) if s >= 0.1)
+            print(f"  {label}: CPU seconds by process: {cpu}")
     if full and quiet:
         wall_full = statistics.median(r.wall for r in full)
         wall_quiet = statistics.median(r.wall for r in quiet)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -66,38 +67,37 @@ def private_tmp():
     path = Path(tempfile.mkdtemp(prefix="diag-interrupt-"))
     path.chmod(0o755)
     sessions: list[int] = []
-    yield path, sessions
+    before = set(_orphaned_in_memory())  # an earlier crash's are not this run's
+    yield path, sessions, before
     for session in sessions:
         for pid in _left_by(session, path):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        for left in _in_memory(session):
-            shutil.rmtree(left, ignore_errors=True)
+    for left in set(_orphaned_in_memory()) - before:
+        shutil.rmtree(left, ignore_errors=True)
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _in_memory(pid: int) -> list[str]:
-    """The database cluster goes in memory, outside TMPDIR, named after the run's pid."""
-    return sorted(str(p) for p in postgres.MEMORY.glob(f"pg-{pid}-*"))
+def _orphaned_in_memory() -> list[str]:
+    """Database clusters in memory (outside TMPDIR) whose process is gone: each is named
+    after the process that started it, and removes it before that process ends."""
+    found = []
+    for entry in postgres.MEMORY.glob("pg-*-*"):
+        pid = entry.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            found.append(str(entry))
+    return sorted(found)
 
 
 @needs("postgres", "engine")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum):
-    private_tmp, sessions = private_tmp
-    env = {**os.environ, "TMPDIR": str(private_tmp)}
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
-         "--reports-dir", str(tmp_path / "reports")],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    sessions.append(run.pid)
-    seen = b""
+@pytest.mark.parametrize(("signum", "options"), [
+    (signal.SIGTERM, ()), (signal.SIGINT, ()), (signal.SIGTERM, ("--sandbox-process",))],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-sandbox-process"])
+def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum, options):
+    private_tmp, sessions, before = private_tmp
+    run = _start_run(tmp_path, private_tmp, sessions, options)
+    seen = _until_checks_run(run)
     try:
-        while not _checks_running(seen):
-            chunk = run.stdout.read1(256)
-            assert chunk, f"the run ended before any check ran:\n{seen.decode()}"
-            seen += chunk
         run.send_signal(signum)
         rest, _ = run.communicate(timeout=120)
     finally:
@@ -107,7 +107,52 @@ def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum):
     output = (seen + rest).decode(errors="replace")
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output
     assert "Traceback" not in output and "INTERNALERROR" not in output, output
-    left = _left_by(run.pid, private_tmp)
+    _assert_nothing_left(run.pid, private_tmp, before)
+
+
+@needs("postgres", "engine")
+def test_a_killed_run_leaves_its_own_process_sandbox_to_stop_itself(tmp_path, private_tmp):
+    """SIGKILL gives the run no teardown at all; a sandbox in its own process sees the
+    run's end of its pipe close, and stops what it started."""
+    private_tmp, sessions, before = private_tmp
+    run = _start_run(tmp_path, private_tmp, sessions, ("--sandbox-process",))
+    _until_checks_run(run)
+    run.kill()
+    run.communicate(timeout=60)
+    deadline = time.monotonic() + 60
+    while _left_by(run.pid, private_tmp) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    _assert_nothing_left(run.pid, private_tmp, before)
+
+
+def _start_run(tmp_path: Path, private_tmp: Path, sessions: list[int],
+               options: tuple[str, ...]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+         "--reports-dir", str(tmp_path / "reports"), *options],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sessions.append(run.pid)
+    return run
+
+
+def _until_checks_run(run: subprocess.Popen[bytes]) -> bytes:
+    seen = b""
+    try:
+        while not _checks_running(seen):
+            chunk = run.stdout.read1(256)
+            assert chunk, f"the run ended before any check ran:\n{seen.decode()}"
+            seen += chunk
+    except BaseException:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        raise
+    return seen
+
+
+def _assert_nothing_left(session: int, private_tmp: Path, before: set[str]) -> None:
+    left = _left_by(session, private_tmp)
     assert left == {}, f"processes of the run still alive: {left}"
     assert sorted(p.name for p in private_tmp.iterdir()) == []
-    assert _in_memory(run.pid) == []
+    assert sorted(set(_orphaned_in_memory()) - before) == []

@@ -5,6 +5,7 @@ are swept by the canaries, and the stand-in honours the contract it simulates.""
 from __future__ import annotations
 
 import json
+import time
 from email.message import Message
 
 from test_read_only import WRITE, requests
@@ -94,3 +95,40 @@ def test_integrations_status_follows_the_contract():
                     **cookie)
     assert preview.status == 503
     assert json.loads(preview.body)["integration"]["status"] == "degraded"
+
+
+@needs("postgres")
+def test_the_dispatcher_keeps_a_healthy_campaign_moving(tmp_path, monkeypatch):
+    """Seeded once, the running campaign's targets would look stalled to a run that
+    lasts longer than the check's five minutes."""
+    from sandbox.parts.postgres import Postgres
+    from sandbox.voucher import app_db
+
+    monkeypatch.setattr(app_db, "DISPATCH_EVERY", 0.05)
+    pg = Postgres(tmp_path / "pg").start()
+    try:
+        app_db.build_app_db(pg, password="pw", faults=frozenset())
+        newest = ("SELECT round(extract(epoch from now() - max(last_update_at)) / 60) "
+                  "FROM campaign_targets WHERE campaign_id = "
+                  f"{app_db.CAMPAIGN.format(app_db.RUNNING)}")
+        overdue = ("SELECT count(*) FROM send_queue WHERE status = 'PENDING' "
+                   "AND next_attempt_at < now()")
+        with pg.superuser(app_db.DATABASE) as conn:
+            conn.execute("UPDATE campaign_targets SET last_update_at = last_update_at - "
+                         "interval '10 minutes'")
+            conn.execute("UPDATE send_queue SET next_attempt_at = now() - interval '1 hour'")
+            assert conn.execute(newest).fetchone()[0] >= 10
+            assert conn.execute(overdue).fetchone()[0] == 20
+        dispatcher = app_db.Dispatcher(pg).start()
+        try:
+            with pg.superuser(app_db.DATABASE) as conn:
+                for _ in range(100):
+                    if conn.execute(newest).fetchone()[0] <= 1:
+                        break
+                    time.sleep(0.05)
+                assert conn.execute(newest).fetchone()[0] <= 1
+                assert conn.execute(overdue).fetchone()[0] == 0
+        finally:
+            dispatcher.stop()
+    finally:
+        pg.stop()

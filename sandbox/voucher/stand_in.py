@@ -16,7 +16,7 @@ from sandbox.parts.postgres import Databases
 from sandbox.parts.shared import Parts, Unavailable
 from sandbox.parts.standin import Services, Workdir
 from sandbox.voucher import backups, functions
-from sandbox.voucher.app_db import build_app_db
+from sandbox.voucher.app_db import STALLED, Dispatcher, build_app_db
 from sandbox.voucher.databases import build_voucher_dbs
 from sandbox.voucher.faults import check_faults
 
@@ -49,6 +49,7 @@ class StandIn:
                           for name in ("app_db", "session", "access_token", "service_key")}
         self._dir = Workdir(workdir, "voucher-sandbox-")
         self._services = Services()
+        self._dispatcher: Dispatcher | None = None
 
     def placeholders(self) -> dict[str, str]:
         """What ``{sandbox.<name>}`` stands for in the profile, for this system."""
@@ -86,9 +87,14 @@ class StandIn:
         if INCIDENTS in self._runtime_parts:
             Databases(self.faults, self.dsn).build("app", lambda: build_app_db(
                 pg, password=self._incident["app_db"], faults=self.faults))
+            if "app" in self.dsn and STALLED not in self.faults:
+                self._dispatcher = Dispatcher(pg).start()
 
     def stop(self) -> None:
         """Safe to call twice or after a failed start; the shared parts are not its own."""
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.stop()
         self._services.stop()
         self.urls = {}
         self.paths = {}
