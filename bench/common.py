@@ -110,6 +110,14 @@ class TreeSampler(threading.Thread):
                 kinds[kind] = kinds.get(kind, 0) + kb
             self.by_kind = kinds
 
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds each kind of process spent, as last sampled (a process that lived
+        less than one interval is missed)."""
+        kinds: dict[str, float] = {}
+        for kind, spent in self._cpu.values():
+            kinds[kind] = kinds.get(kind, 0.0) + spent
+        return kinds
+
 
 def _stat(pid: int) -> tuple[int, int] | None:
     """(parent pid, session id) from /proc/PID/stat; the name may hold spaces, so read
@@ -127,15 +135,6 @@ def _rss_kb(pid: int) -> int:
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
     except (OSError, IndexError, ValueError):
         return 0
-
-
-    def cpu_by_kind(self) -> dict[str, float]:
-        """CPU seconds each kind of process spent, as last sampled (a process that lived
-        less than one interval is missed)."""
-        kinds: dict[str, float] = {}
-        for kind, spent in self._cpu.values():
-            kinds[kind] = kinds.get(kind, 0.0) + spent
-        return kinds
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -165,7 +164,9 @@ def _kind(pid: int) -> str:
         comm = Path(f"/proc/{pid}/comm").read_text().strip()
         if comm.startswith("python"):
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            return "xdist workers" if b"execnet" in b" ".join(argv) or b"-c" in argv else comm
+            if b"fixtures.sandbox_process" in argv:
+                return "sandbox process"
+            return "xdist workers" if b"-c" in argv else comm
         return comm
     except OSError:
         return "?"
