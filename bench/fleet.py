@@ -6,7 +6,10 @@ reports. The run directories go to a temporary directory, removed afterwards unl
 --keep names a directory for them (to read a failed check's evidence).
 
     python bench/fleet.py [--tenants 1000] [--runs 3] [--workers auto] [-m EXPR]
-                          [--only reports|quiet] [--keep DIR]
+                          [--only reports|quiet] [--keep DIR] [-- extra pytest args]
+
+``-- --sandbox-process`` runs the sandbox in its own process, which tells the suite's own
+CPU time from the simulated target's.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ def main() -> None:
                         help="run only with reports, or only without (a large fleet)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="write the runs' reports here and keep them")
+    parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
-    common = [f"--sandbox-tenants={args.tenants}", "-n", args.workers]
+    common = [f"--sandbox-tenants={args.tenants}", "-n", args.workers, *args.extra]
     common += ["-m", args.markexpr] if args.markexpr else []
     reports = args.keep or Path(tempfile.mkdtemp(prefix="fleet-reports-"))
     try:
