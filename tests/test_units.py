@@ -88,3 +88,20 @@ def test_histogram_quantile_interpolates_like_prometheus():
     assert merged(found.values()) == {0.1: 9.0, math.inf: 14.0}
     with pytest.raises(NotExposition):
         buckets_by('{"items": ["x"]}\nlat_bucket{le="0.1" junk} 1\n', "lat", "cache_outcome")
+
+
+def test_bounded_calls_reuse_threads_and_a_stuck_call_blocks_nothing():
+    import threading
+
+    from fixtures.probes.bound import Overdue, within
+
+    release = threading.Event()
+    with pytest.raises(Overdue, match="stuck: no complete answer within the 0.05 s total"):
+        within(0.05, release.wait, "stuck")
+    before = threading.active_count()
+    answers = [within(1.0, lambda n=n: n * n, "square") for n in range(200)]
+    assert answers == [n * n for n in range(200)]
+    assert threading.active_count() <= before + 1  # one thread served all 200 calls
+    with pytest.raises(ValueError, match="refused"):
+        within(1.0, lambda: int("refused"), "raise")
+    release.set()
