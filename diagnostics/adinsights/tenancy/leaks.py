@@ -69,7 +69,8 @@ class Traversal:
     entries: dict[str, list[Any]] = field(default_factory=dict)  # each tenant's exchanges
     _owners: dict[str, str | None] | None = field(default=None, repr=False)
     _mine: dict[str, list[tuple[str, Sighting]]] = field(default_factory=dict, repr=False)
-    _text_hits: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False)
+    # tenant: [(endpoint, tenants whose id its page shows)]
+    _text_hits: dict[str, list[tuple[str, set[str]]]] = field(default_factory=dict, repr=False)
 
     def add_json(self, tenant: str, endpoint: str, body: Any) -> None:
         for path, key, value in walk(body):
@@ -88,6 +89,10 @@ class Traversal:
         for tenant, tenant_id in self.tenant_ids.items():
             if value == tenant_id:
                 return tenant
+        return self._shared_owner(value)
+
+    def _shared_owner(self, value: str) -> str | None:
+        """The owner of a value that is no tenant's id."""
         endpoints: dict[str, set[str]] = defaultdict(set)
         for sighting in self.seen[value]:
             endpoints[sighting.tenant].add(sighting.endpoint)
@@ -102,11 +107,14 @@ class Traversal:
         by_id = {tenant_id: tenant for tenant, tenant_id in self.tenant_ids.items()}
         owners: dict[str, str | None] = {}
         for value, sightings in self.seen.items():
-            owners[value] = by_id.get(value) or self._owner(value)
+            owners[value] = by_id.get(value) or self._shared_owner(value)
             for s in sightings:
                 self._mine.setdefault(s.tenant, []).append((value, s))
-        for key, text in self.texts.items():
-            self._text_hits[key] = _ids_in(text, by_id)
+        scanned: dict[int, set[str]] = {}  # a shared page (the exposition) is scanned once
+        for (tenant, endpoint), text in self.texts.items():
+            if id(text) not in scanned:
+                scanned[id(text)] = _ids_in(text, by_id)
+            self._text_hits.setdefault(tenant, []).append((endpoint, scanned[id(text)]))
         self._owners = owners
 
     def foreign(self, tenant: str, accepted: list[dict]) -> list[str]:
@@ -126,8 +134,8 @@ class Traversal:
                 continue  # its own, or shared by design (e.g. the same connection name)
             if _accepted(s.endpoint, s.path, accepted) == want_accepted:
                 found.append(f"{owner}'s {value} at {s.endpoint} {s.path}")
-        for (who, endpoint), others in self._text_hits.items():
-            if who != tenant or _accepted(endpoint, "", accepted) != want_accepted:
+        for endpoint, others in self._text_hits.get(tenant, []):
+            if _accepted(endpoint, "", accepted) != want_accepted:
                 continue
             found += [f"{other}'s tenant id {self.tenant_ids[other]} in {endpoint}"
                       for other in others if other != tenant]
