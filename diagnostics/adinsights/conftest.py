@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -75,33 +76,29 @@ def backend_log(diag: Context):
 
 
 def _records(raw: str | list[str], logger: str) -> list[dict]:
-    """``raw``: a log file's text (the same object for every read of one file version)
-    or a container's log lines."""
-    return list(_by_logger(raw).get(logger, ()))
+    """``raw``: a log file's text, or a container's log lines (read afresh each time)."""
+    grouped = _parsed(raw) if isinstance(raw, str) else _by_logger(raw)
+    return list(grouped.get(logger, ()))
 
 
-_PARSED: dict[int, tuple[str | list[str], dict[str, list[dict]]]] = {}
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> dict[str, list[dict]]:
+    """Once per file version: the file probe hands every check the same text, and the
+    log grows with the fleet, so parsing it in each tenant's check cost the square of the
+    fleet (1,400 lines a read at 100 tenants, read 100 times)."""
+    return _by_logger(text.splitlines())
 
 
-def _by_logger(raw: str | list[str]) -> dict[str, list[dict]]:
-    """A log's structured lines, grouped by logger, parsed once per log read: the log
-    grows with the fleet and every tenant's check reads it, so parsing it per check
-    cost the square of the fleet (1,400 lines a read at 100 tenants, read 100 times). Keyed on
-    the object read, which is held here too, so its id cannot be reused."""
-    known = _PARSED.get(id(raw))
-    if known is not None and known[0] is raw:
-        return known[1]
+def _by_logger(lines: list[str]) -> dict[str, list[dict]]:
+    """The structured lines, grouped by their ``logger``."""
     grouped: dict[str, list[dict]] = {}
-    for line in raw.splitlines() if isinstance(raw, str) else raw:
+    for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict):
             grouped.setdefault(str(record.get("logger")), []).append(record)
-    if len(_PARSED) >= 8:  # a log read again after it changed: drop the oldest reads
-        del _PARSED[next(iter(_PARSED))]
-    _PARSED[id(raw)] = (raw, grouped)
     return grouped
 
 
