@@ -30,6 +30,17 @@ class Timed:
     cpu_by_kind: dict[str, float] | None = None  # CPU seconds, by process kind
 
 
+def worker_id(config) -> str:
+    """The xdist worker a pytest process is ('gw0', ...), or '' for the controller."""
+    return getattr(config, "workerinput", {}).get("workerid", "")
+
+
+def cpu_line(run: Timed) -> str:
+    """CPU seconds by process kind, largest first."""
+    return ", ".join(f"{kind} {s:.1f}" for kind, s in
+                     sorted((run.cpu_by_kind or {}).items(), key=lambda kv: -kv[1]) if s >= 0.1)
+
+
 def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
     """One whole pytest process, with its wall time and peak memory (children included)."""
     started = time.perf_counter()

@@ -20,14 +20,14 @@ import pstats
 from pathlib import Path
 
 import pytest
+from common import worker_id
 
 OUT = Path(os.environ.get("CPUPROFILE_OUT", "/tmp/cpuprofile.prof"))
 _profiler: cProfile.Profile | None = None
 
 
 def _profiled(config: pytest.Config) -> bool:
-    worker = getattr(config, "workerinput", {}).get("workerid", "")
-    return worker == os.environ.get("CPUPROFILE_WORKER", "gw0")
+    return worker_id(config) == os.environ.get("CPUPROFILE_WORKER", "gw0")
 
 
 @pytest.hookimpl(tryfirst=True)

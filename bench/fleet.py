@@ -20,7 +20,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from common import Timed, run_suite
+from common import Timed, cpu_line, run_suite
 
 
 def main() -> None:
@@ -63,9 +63,7 @@ def main() -> None:
                               sorted(worst.by_kind.items(), key=lambda kv: -kv[1]) if mb >= 1)
             print(f"  {label}: peak PSS {worst.peak_pss_mb:.0f} MB ({kinds}); "
                   f"/dev/shm {worst.shm_mb:.0f} MB")
-            cpu = ", ".join(f"{kind} {s:.1f}" for kind, s in
-                            sorted(worst.cpu_by_kind.items(), key=lambda kv: -kv[1]) if s >= 0.1)
-            print(f"  {label}: CPU seconds by process: {cpu}")
+            print(f"  {label}: CPU seconds by process: {cpu_line(worst)}")
     if full and quiet:
         wall_full = statistics.median(r.wall for r in full)
         wall_quiet = statistics.median(r.wall for r in quiet)

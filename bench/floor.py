@@ -13,7 +13,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from common import run_suite
+from common import cpu_line, run_suite
 
 CASES = '''
 import pytest
@@ -46,10 +46,8 @@ def main() -> None:
     for label, sample in (("no reports", quiet), ("html+junit+allure", full)):
         wall = statistics.median(r.wall for r in sample)
         worst = max(sample, key=lambda r: r.peak_pss_mb)
-        cpu = ", ".join(f"{kind} {s:.1f}" for kind, s in
-                        sorted(worst.cpu_by_kind.items(), key=lambda kv: -kv[1]) if s >= 0.1)
         print(f"  {label:17}: {wall:.1f} s wall, peak PSS {worst.peak_pss_mb:.0f} MB; "
-              f"CPU seconds: {cpu}")
+              f"CPU seconds: {cpu_line(worst)}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from common import worker_id
 
 OUT = Path(os.environ.get("MEMPROFILE_OUT", "/tmp/memprofile.txt"))
 FRAMES = 12
@@ -38,13 +39,12 @@ CENSUS = os.environ.get("MEMPROFILE_MODE", "") == "census"
 
 def _controller(config: pytest.Config) -> bool:
     """True in the one process this run profiles."""
-    worker = getattr(config, "workerinput", {}).get("workerid", "")
-    return worker == os.environ.get("MEMPROFILE_WORKER", "")
+    return worker_id(config) == os.environ.get("MEMPROFILE_WORKER", "")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if CENSUS:
-        if not _worker(config):
+        if not worker_id(config):
             OUT.write_text("")
         return
     if _controller(config):
@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if CENSUS:
-        _census(_worker(session.config) or "controller", len(session.items))
+        _census(worker_id(session.config) or "controller", len(session.items))
         return
     if _controller(session.config):
         _dump("after the last check, before the reports")
@@ -86,10 +86,6 @@ def _dump(moment: str) -> None:
         handle.write("\n".join(lines) + "\n")
 
 
-def _worker(config: pytest.Config) -> str:
-    return getattr(config, "workerinput", {}).get("workerid", "")
-
-
 def _census(who: str, items: int) -> None:
     import gc
     import sys
@@ -109,7 +105,7 @@ def _census(who: str, items: int) -> None:
             entry = sizes.setdefault(kind, [0, 0])
             entry[0] += sys.getsizeof(obj)
             entry[1] += 1
-    lines = [f"\n== {who} ({items} items collected): Rss {rollup.get('Rss', 0)} MB, "
+    lines = [f"\n== {who} ({items} cases collected here): Rss {rollup.get('Rss', 0)} MB, "
              f"Anonymous {rollup.get('Anonymous', 0)} MB; Python's allocator holds "
              f"{allocated / 2**20:.1f} MB of live small objects",
              f"-- largest object types ({sum(v[0] for v in sizes.values()) / 2**20:.1f} MB "
