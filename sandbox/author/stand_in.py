@@ -82,25 +82,26 @@ class StandIn:
         if self._containers and containers.ENGINE_DOWN not in self.faults:
             parts.warm_engine()
         # AWS, the database, Redis and SMTP wait on nothing of each other: they start side
-        # by side, and leaving the block waits for all of them, even when one fails.
+        # by side, and leaving the block waits for all of them, even when one fails. The
+        # containers need AWS's address, not its seeds: they start while it is seeded.
         with ThreadPoolExecutor(4, thread_name_prefix="sandbox-author") as pool:
-            aws = pool.submit(self._start_aws, parts)
+            seeded = pool.submit(self._start_aws, parts)
             db_url = pool.submit(self._start_database, parts)
             redis_url = pool.submit(self._start_redis, root, parts.log)
             smtp_port = pool.submit(self._start_smtp, root, parts.log)
-        envs = self._write_files(root, db_url.result(), redis_url.result(), smtp_port.result(),
-                                 aws.result())
-        if self._containers:
-            self._start_containers(parts, envs, redis_url.result())
+            self.urls["aws"] = parts.aws().url
+            envs = self._write_files(root, db_url.result(), redis_url.result(),
+                                     smtp_port.result(), self.urls["aws"])
+            if self._containers:
+                self._start_containers(parts, envs, redis_url.result())
+        seeded.result()
 
-    def _start_aws(self, parts: Parts) -> str:
+    def _start_aws(self, parts: Parts) -> None:
         state = storage.StorageState(self.faults, self.secrets["aws_access_key_id"],
                                      self.secrets["aws_secret_access_key"])
-        aws = parts.aws(overrides=[storage.identity_override(state),
-                                   storage.multipart_override(state)],
-                        seeds=[lambda server: storage.seed(server, state)])
-        self.urls["aws"] = aws.url
-        return aws.url
+        parts.aws(overrides=[storage.identity_override(state),
+                             storage.multipart_override(state)],
+                  seeds=[lambda server: storage.seed(server, state)])
 
     def _start_containers(self, parts: Parts, envs: dict[str, dict[str, str]],
                           redis_url: str) -> None:
