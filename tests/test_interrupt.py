@@ -111,6 +111,30 @@ def test_a_signal_mid_run_leaves_nothing_behind(tmp_path, private_tmp, signum, o
 
 
 @needs("postgres", "engine")
+def test_a_signal_while_the_sandbox_boots_leaves_nothing_behind(tmp_path, private_tmp):
+    """The sandbox boots while the run collects its checks: a signal then lands outside
+    the boot, which must still be stopped once it is up."""
+    private_tmp, sessions, before = private_tmp
+    run = _start_run(tmp_path, private_tmp, sessions, ())
+    try:
+        deadline = time.monotonic() + 60
+        while len(_left_by(run.pid, private_tmp)) < 2 and run.poll() is None:
+            assert time.monotonic() < deadline, "the sandbox started no process within 60 s"
+            time.sleep(0.01)
+        run.send_signal(signal.SIGTERM)
+        output, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    text = output.decode(errors="replace")
+    assert not _checks_running(output), f"the signal came after the boot:\n{text}"
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, text
+    assert "Traceback" not in text and "INTERNALERROR" not in text, text
+    _assert_nothing_left(run.pid, private_tmp, before)
+
+
+@needs("postgres", "engine")
 def test_a_killed_run_leaves_its_own_process_sandbox_to_stop_itself(tmp_path, private_tmp):
     """SIGKILL gives the run no teardown at all; a sandbox in its own process sees the
     run's end of its pipe close, and stops what it started."""
