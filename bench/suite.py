@@ -24,9 +24,8 @@ def main() -> None:
     for label, sample in (("without reports", quiet), ("with all reports", full)):
         wall = statistics.median(r.wall for r in sample)
         session = statistics.median(r.session for r in sample)
-        print(f"  {label:17}: {wall:.2f} s wall; {session:.2f} s in session (which holds "
-              f"the sandbox's boot: it overlaps collection), {wall - session:.2f} s "
-              "interpreter start, configuration and teardown")
+        print(f"  {label:17}: {wall:.2f} s wall; {session:.2f} s in session, "
+              f"{wall - session:.2f} s interpreter start, sandbox boot and teardown")
 
 
 if __name__ == "__main__":
