@@ -79,3 +79,29 @@ def test_a_failed_start_stops_everything_and_raises():
         stack.start()
     assert {"stop a", "stop b"} <= set(events) and stack.parts is None
     stack.stop()
+
+
+def test_seeding_stand_ins_share_one_aws_client_per_service_and_a_restart_gets_new_ones():
+    """Two stand-ins seeding S3 share one client (a client per seed re-parsed botocore's
+    models and slowed the boot), and a server started again, on a new port, is seeded
+    through a new one: a kept client would still point at the old address."""
+    from sandbox.parts.aws import AwsServer
+    from sandbox.parts.http import RequestLog
+
+    server = AwsServer(RequestLog()).start()
+    try:
+        first = server.client("s3")
+        assert server.client("s3") is first
+        assert server.client("ses") is not first
+        first.create_bucket(Bucket="seeded")
+        old_url = server.url
+    finally:
+        server.stop()
+    server.start()
+    try:
+        again = server.client("s3")
+        assert again is not first and server.url != old_url
+        assert again.meta.endpoint_url == server.url
+        assert again.list_buckets()["Buckets"] == []  # a restart starts from an empty account
+    finally:
+        server.stop()
