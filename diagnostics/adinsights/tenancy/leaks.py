@@ -110,11 +110,11 @@ class Traversal:
             owners[value] = by_id.get(value) or self._shared_owner(value)
             for s in sightings:
                 self._mine.setdefault(s.tenant, []).append((value, s))
-        scanned: dict[int, set[str]] = {}  # a shared page (the exposition) is scanned once
+        scanned: dict[str, set[str]] = {}  # a page every tenant sees is scanned once
         for (tenant, endpoint), text in self.texts.items():
-            if id(text) not in scanned:
-                scanned[id(text)] = _ids_in(text, by_id)
-            self._text_hits.setdefault(tenant, []).append((endpoint, scanned[id(text)]))
+            if text not in scanned:
+                scanned[text] = _ids_in(text, by_id)
+            self._text_hits.setdefault(tenant, []).append((endpoint, scanned[text]))
         self._owners = owners
 
     def foreign(self, tenant: str, accepted: list[dict]) -> list[str]:
