@@ -181,5 +181,6 @@ def _until_checks_run(run: subprocess.Popen[bytes]) -> bytes:
 def _assert_nothing_left(session: int, private_tmp: Path, before: set[str]) -> None:
     left = _left_by(session, private_tmp)
     assert left == {}, f"processes of the run still alive: {left}"
-    assert sorted(p.name for p in private_tmp.iterdir()) == []
+    left_files = sorted(str(p.relative_to(private_tmp)) for p in private_tmp.rglob("*"))
+    assert left_files == [], f"files of the run still there: {left_files[:40]}"
     assert sorted(set(_orphaned_in_memory()) - before) == []
