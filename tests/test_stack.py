@@ -105,3 +105,34 @@ def test_seeding_stand_ins_share_one_aws_client_per_service_and_a_restart_gets_n
         assert again.list_buckets()["Buckets"] == []  # a restart starts from an empty account
     finally:
         server.stop()
+
+
+def test_parts_opening_their_directory_at_once_share_one_and_remove_takes_it(
+        tmp_path, monkeypatch):
+    """The engine and PostgreSQL start in threads of their own and both open the parts'
+    directory as they start: a second directory made in that race was never removed, and
+    a run stopped cleanly still left an empty ``sandbox-parts-*`` behind."""
+    import tempfile
+    import threading
+
+    from sandbox.parts.standin import Workdir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    workdir = Workdir(None, "sandbox-parts-")
+    threads = 16
+    gate = threading.Barrier(threads)
+    opened = []
+
+    def open_at_once() -> None:
+        gate.wait()
+        opened.append(workdir.open())
+
+    started = [threading.Thread(target=open_at_once) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    assert len(set(opened)) == 1 and len(opened) == threads
+    assert list(tmp_path.iterdir()) == [opened[0]]
+    workdir.remove()
+    assert list(tmp_path.iterdir()) == []

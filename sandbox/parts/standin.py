@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -18,22 +19,29 @@ class Service(Protocol):
 
 
 class Workdir:
-    """The given directory, or a temporary one that ``remove()`` deletes again."""
+    """The given directory, or a temporary one that ``remove()`` deletes again.
+
+    Shared parts start in threads of their own and open the same Workdir at the same
+    moment (the engine and PostgreSQL do, at every boot): without the lock each could make
+    a directory, and ``remove()`` would only know the one kept, leaving the other behind."""
 
     def __init__(self, given: Path | str | None, prefix: str) -> None:
         self._given = Path(given).resolve() if given is not None else None
         self._prefix = prefix
         self._made: Path | None = None
+        self._lock = threading.Lock()
 
     def open(self) -> Path:
         if self._given is not None:
             return self._given
-        if self._made is None:
-            self._made = Path(tempfile.mkdtemp(prefix=self._prefix))
-        return self._made
+        with self._lock:
+            if self._made is None:
+                self._made = Path(tempfile.mkdtemp(prefix=self._prefix))
+            return self._made
 
     def remove(self) -> None:
-        made, self._made = self._made, None
+        with self._lock:
+            made, self._made = self._made, None
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
 
