@@ -107,7 +107,6 @@ class Parts:
     def __init__(self, workdir: Path | str | None = None) -> None:
         self.log = RequestLog()
         self._dir = Workdir(workdir, "sandbox-parts-")
-        self._lock = threading.Lock()
         self._postgres = _Once("postgres", self._make_postgres)
         self._engine = _Once("engine", lambda: Engine(self._dir.open() / "engine"))
         self._image = _Once("image", lambda: _Image(self._engine.get))
