@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -28,6 +29,9 @@ class Timed:
     by_kind: dict[str, float] | None = None  # PSS by process kind, at the PSS peak
     shm_mb: float = 0.0  # memory-backed files (the database cluster in /dev/shm), at peak
     cpu_by_kind: dict[str, float] | None = None  # CPU seconds, by process kind
+    # CPU seconds of pytest and of every process it waited for, as /usr/bin/time counts
+    # them: beside the wall time, whether the run waited or worked.
+    cpu: float = 0.0
 
 
 def worker_id(config) -> str:
@@ -43,7 +47,7 @@ def cpu_line(run: Timed) -> str:
 
 def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
     """One whole pytest process, with its wall time and peak memory (children included)."""
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _reaped_cpu()
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *args],
                             cwd=ROOT, env=dict(os.environ, **(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -59,7 +63,12 @@ def run_suite(*args: str, env: dict[str, str] | None = None) -> Timed:
     return Timed(wall, float(match.group(1)) if match else float("nan"), last,
                  sampler.peak_kb / 1024, sampler.root_kb / 1024, sampler.peak_pss_kb / 1024,
                  {kind: kb / 1024 for kind, kb in sampler.by_kind.items()},
-                 sampler.shm_kb / 1024, sampler.cpu_by_kind())
+                 sampler.shm_kb / 1024, sampler.cpu_by_kind(), _reaped_cpu() - cpu_before)
+
+
+def _reaped_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class TreeSampler(threading.Thread):
