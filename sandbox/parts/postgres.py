@@ -314,6 +314,8 @@ class Postgres(Managed):
                 command += ["-c", f"{key}={value}"]
             with log_path.open("ab") as log:
                 log_start = log.tell()
+                # Its own process group: a Ctrl-C in the terminal goes to the run's group,
+                # and the run stops the server itself, after the check in progress.
                 instance.proc = subprocess.Popen(
                     command,
                     **instance.run_as,
@@ -321,6 +323,7 @@ class Postgres(Managed):
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
+                    process_group=0,
                 )
             if self._wait_ready(instance.proc, log_path, log_start):
                 return

@@ -65,9 +65,10 @@ class RedisServer(Managed):
             "appendonly no", f"dir {self._dir}", f"logfile {self._dir / 'redis.log'}",
             f"requirepass {self.password}", "daemonize no", ""]), encoding="utf-8")
         conf.chmod(0o600)
+        # Its own process group, as PostgreSQL's: a terminal's Ctrl-C is the run's to act on.
         self._proc = subprocess.Popen([shutil.which(BINARY) or BINARY, str(conf)],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+                                      stderr=subprocess.DEVNULL, process_group=0)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
