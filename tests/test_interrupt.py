@@ -170,16 +170,8 @@ AllureReporter.start_group = start_group
 def test_a_signal_inside_a_report_plugin_still_stops_the_run(tmp_path, private_tmp):
     """Once checks run, a signal stops the run after the check in progress instead of
     interrupting whatever code it lands in."""
-    private_tmp, sessions, before = private_tmp
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "signal_inside_allure.py").write_text(SIGNAL_INSIDE_ALLURE)
-    run = _start_run(tmp_path, private_tmp, sessions, ("-p", "signal_inside_allure"),
-                     env={"PYTHONPATH": str(plugins)})
-    text = _ended_as_interrupt(run)
-    assert "Interrupted: stopped by SIGTERM" in text, text
+    text = _stopped_from_inside(tmp_path, private_tmp, SIGNAL_INSIDE_ALLURE)
     assert " error" not in text.splitlines()[-1], text  # the check it landed in still ran
-    _assert_nothing_left(run.pid, private_tmp, before)
 
 
 # Raises SIGTERM in the controller of a parallel run as the first result arrives from a
@@ -204,20 +196,26 @@ def pytest_runtest_logreport(report):
 @needs("postgres", "engine")
 def test_a_signal_to_a_parallel_run_stops_its_workers_after_their_check(tmp_path,
                                                                        private_tmp):
-    private_tmp, sessions, before = private_tmp
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "signal_on_first_result.py").write_text(SIGNAL_ON_FIRST_RESULT)
-    run = _start_run(tmp_path, private_tmp, sessions,
-                     ("-n", "2", "-p", "signal_on_first_result"),
-                     env={"PYTHONPATH": str(plugins)})
-    text = _ended_as_interrupt(run)
-    assert "Interrupted: stopped by SIGTERM" in text, text
+    text = _stopped_from_inside(tmp_path, private_tmp, SIGNAL_ON_FIRST_RESULT, "-n", "2")
     ran = sum(int(n) for n in re.findall(r"(\d+) (?:passed|failed|skipped|error)",
                                          text.splitlines()[-1]))
     # the first result, each worker's check in progress, and results already on their way
     assert 0 < ran <= 10, text
+
+
+def _stopped_from_inside(tmp_path: Path, private_tmp, plugin: str, *options: str) -> str:
+    """A run whose ``plugin`` (module source) raises SIGTERM inside it, which must end as
+    an interrupt, leaving nothing behind. Returns its output."""
+    private_tmp, sessions, before = private_tmp
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "signal_from_inside.py").write_text(plugin)
+    run = _start_run(tmp_path, private_tmp, sessions, (*options, "-p", "signal_from_inside"),
+                     env={"PYTHONPATH": str(plugins)})
+    text = _ended_as_interrupt(run)
+    assert "Interrupted: stopped by SIGTERM" in text, text
     _assert_nothing_left(run.pid, private_tmp, before)
+    return text
 
 
 def test_a_signal_interrupts_a_boot_and_asks_a_session_to_stop():
@@ -226,8 +224,7 @@ def test_a_signal_interrupts_a_boot_and_asks_a_session_to_stop():
     ignored, so the teardown is not cut short."""
     if threading.current_thread() is not threading.main_thread():
         pytest.fail("signal handlers can only be set from the main thread")
-    original = {signum: signal.getsignal(signum)
-                for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    original = _handlers()
     booting = Stopping().install()
     try:
         with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
@@ -237,7 +234,7 @@ def test_a_signal_interrupts_a_boot_and_asks_a_session_to_stop():
             signal.raise_signal(signal.SIGINT)
     finally:
         booting.restore()
-    assert {signum: signal.getsignal(signum) for signum in original} == original
+    assert _handlers() == original
     asked: list[str] = []
     running = Stopping().install()
     try:
@@ -249,7 +246,12 @@ def test_a_signal_interrupts_a_boot_and_asks_a_session_to_stop():
             signal.raise_signal(signal.SIGINT)
     finally:
         running.restore()
-    assert {signum: signal.getsignal(signum) for signum in original} == original
+    assert _handlers() == original
+
+
+def _handlers() -> dict[int, object]:
+    return {signum: signal.getsignal(signum)
+            for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
 
 
 def _quietly(signum: int) -> None:
