@@ -63,7 +63,6 @@ def main() -> None:
             with pg.superuser(name) as conn:
                 conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO bench_reader")
         print(f"built 2 x {args.tables} tables in {time.perf_counter() - began:.1f} s")
-        probe = DbProbe({"connect": 2.0, "read": 5.0}, Redactor())
         sides = [DbTarget(name, f"postgresql://bench_reader@127.0.0.1:{pg.port}/{name}",
                           "bench-pw") for name in ("bench_primary", "bench_restored")]
         with pg.superuser("bench_primary") as conn:
@@ -74,6 +73,7 @@ def main() -> None:
             started = time.perf_counter()
             counts = [probe.tables(side, ["public"], 60.0).counts for side in sides]
             walls.append(time.perf_counter() - started)
+            probe.close()
             total = sum(counts[0].values())
             assert counts[0] == counts[1], "identical databases must count the same"
         with pg.superuser("bench_primary") as conn:

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,8 +21,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from conftest import needs
+from fixtures.probes.db import DbError, DbProbe, DbTarget
+from fixtures.redact import Redactor
 from sandbox.adinsights.airbyte_db import (
     AIRBYTE_VERSION,
     CONFIG_TABLES,
@@ -278,3 +282,39 @@ def test_query_log_shows_each_role_statement_but_never_setup(tmp_path: Path) -> 
     assert ("writer", "INSERT INTO t VALUES ($1)") in statements
     assert ("writer", "select n from t") in statements
     assert not [s for _role, s in statements if password in s or "ROLE" in s]
+
+
+@needs("postgres")
+def test_the_probe_keeps_a_session_that_carries_nothing_over_and_replaces_a_dropped_one(
+        tmp_path: Path) -> None:
+    """A kept session is only safe if a tenant set by one check cannot reach the next, a
+    failed statement does not cost the session, and a session the server dropped is not
+    reported as the database being down."""
+    password = f"pw-{secrets.token_hex(6)}"
+    with Postgres(tmp_path) as pg:
+        pg.create_role("reader", password)
+        pg.create_database("kept", owner="reader")
+        dsn = make_conninfo(host=pg.host, port=pg.port, dbname="kept", user="reader")
+        target = DbTarget("kept", dsn, password)
+        probe = DbProbe({"connect": 2.0, "read": 5.0}, Redactor())
+        pid = probe.query(target, "select pg_backend_pid()")[0][0]
+        tenant = "select current_setting('app.tenant', true)"
+        assert probe.query(target, tenant, settings={"app.tenant": "acme"}) == [("acme",)]
+        assert probe.query(target, tenant)[0][0] in (None, "")
+        with pytest.raises(DbError, match="missing_table"):
+            probe.query(target, "select * from missing_table")
+        assert probe.query(target, "select pg_backend_pid()") == [(pid,)]
+        with pg.superuser() as conn:
+            conn.execute("select pg_terminate_backend(%s)", (pid,))
+        replaced = probe.query(target, "select pg_backend_pid()")[0][0]
+        assert replaced != pid
+        probe.close()
+        with pg.superuser() as conn:
+            left = [1]
+            for _ in range(100):
+                left = conn.execute("select pid from pg_stat_activity "
+                                    "where usename = 'reader'").fetchall()
+                if not left:
+                    break
+                time.sleep(0.02)
+        assert left == []
