@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -318,3 +319,27 @@ def test_the_probe_keeps_a_session_that_carries_nothing_over_and_replaces_a_drop
                     break
                 time.sleep(0.02)
         assert left == []
+
+
+@needs("postgres")
+def test_a_kept_session_whose_server_stops_answering_costs_one_bounded_wait(
+        tmp_path: Path) -> None:
+    """psycopg waits on a silent server for ever, and a kept session is used long after
+    its connect timeout applied: the probe's own bound must end the wait, once."""
+    password = f"pw-{secrets.token_hex(6)}"
+    with Postgres(tmp_path) as pg:
+        pg.create_role("reader", password)
+        pg.create_database("stalled", owner="reader")
+        dsn = make_conninfo(host=pg.host, port=pg.port, dbname="stalled", user="reader")
+        target = DbTarget("stalled", dsn, password)
+        probe = DbProbe({"connect": 1.0, "read": 1.0, "total": 2.0}, Redactor())
+        pid = probe.query(target, "select pg_backend_pid()")[0][0]
+        os.kill(pid, signal.SIGSTOP)  # the server's process for this session only
+        try:
+            with pytest.raises(DbError, match="no complete answer within the 2 s"):
+                probe.query(target, "select 1")
+            with pytest.raises(DbError, match="not sent: an earlier call overran"):
+                probe.query(target, "select 1")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        probe.close()
