@@ -285,19 +285,23 @@ def test_query_log_shows_each_role_statement_but_never_setup(tmp_path: Path) -> 
     assert not [s for _role, s in statements if password in s or "ROLE" in s]
 
 
+def _reader_probe(pg: Postgres, timeouts: dict[str, float]) -> tuple[DbProbe, DbTarget]:
+    """A fresh probe and a read-only role's database, reached over TCP as a check would."""
+    password = f"pw-{secrets.token_hex(6)}"
+    pg.create_role("reader", password)
+    pg.create_database("probed", owner="reader")
+    dsn = make_conninfo(host=pg.host, port=pg.port, dbname="probed", user="reader")
+    return DbProbe(timeouts, Redactor()), DbTarget("probed", dsn, password)
+
+
 @needs("postgres")
 def test_the_probe_keeps_a_session_that_carries_nothing_over_and_replaces_a_dropped_one(
         tmp_path: Path) -> None:
     """A kept session is only safe if a tenant set by one check cannot reach the next, a
     failed statement does not cost the session, and a session the server dropped is not
     reported as the database being down."""
-    password = f"pw-{secrets.token_hex(6)}"
     with Postgres(tmp_path) as pg:
-        pg.create_role("reader", password)
-        pg.create_database("kept", owner="reader")
-        dsn = make_conninfo(host=pg.host, port=pg.port, dbname="kept", user="reader")
-        target = DbTarget("kept", dsn, password)
-        probe = DbProbe({"connect": 2.0, "read": 5.0}, Redactor())
+        probe, target = _reader_probe(pg, {"connect": 2.0, "read": 5.0})
         pid = probe.query(target, "select pg_backend_pid()")[0][0]
         tenant = "select current_setting('app.tenant', true)"
         assert probe.query(target, tenant, settings={"app.tenant": "acme"}) == [("acme",)]
@@ -326,13 +330,8 @@ def test_a_kept_session_whose_server_stops_answering_costs_one_bounded_wait(
         tmp_path: Path) -> None:
     """psycopg waits on a silent server for ever, and a kept session is used long after
     its connect timeout applied: the probe's own bound must end the wait, once."""
-    password = f"pw-{secrets.token_hex(6)}"
     with Postgres(tmp_path) as pg:
-        pg.create_role("reader", password)
-        pg.create_database("stalled", owner="reader")
-        dsn = make_conninfo(host=pg.host, port=pg.port, dbname="stalled", user="reader")
-        target = DbTarget("stalled", dsn, password)
-        probe = DbProbe({"connect": 1.0, "read": 1.0, "total": 2.0}, Redactor())
+        probe, target = _reader_probe(pg, {"connect": 1.0, "read": 1.0, "total": 2.0})
         pid = probe.query(target, "select pg_backend_pid()")[0][0]
         os.kill(pid, signal.SIGSTOP)  # the server's process for this session only
         try:
