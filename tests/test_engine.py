@@ -14,17 +14,21 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker.errors
 import psycopg
 import pytest
+import requests
 
 from conftest import needs
 from sandbox.adinsights import containers
 from sandbox.adinsights.containers import BOOTLOADER, DB, NAMES, SCHEDULER, SERVER, WORKER
 from sandbox.parts import engine
 from sandbox.parts import postgres as pg_server
+from sandbox.parts.containers import Spec, settle
 from sandbox.parts.engine import Engine, EngineUnavailable
 
 SECRET = "engine-test-canary-7f3a"
@@ -274,3 +278,41 @@ def test_start_that_times_out_cleans_up(tmp_path: Path,
         Engine(workdir).start()
     assert _naming(workdir) == []
     assert not workdir.exists()
+
+
+class _ExitingContainer:
+    """Answers its first inspect with podman's error, then as exited: the engine's own race
+    (an inspect while the container's process exits) cannot be produced on demand."""
+
+    name = "one-shot"
+
+    def __init__(self, explanation: str) -> None:
+        self.explanation = explanation
+        self.asks = 0
+        self.attrs: dict = {}
+
+    def start(self) -> None:
+        pass
+
+    def reload(self) -> None:
+        self.asks += 1
+        if self.asks == 1:
+            answer = requests.Response()
+            answer.status_code, answer.reason = 500, "Internal Server Error"
+            raise docker.errors.APIError("500 Server Error", response=answer,
+                                         explanation=self.explanation)
+        self.attrs = {"State": {"Status": "exited", "ExitCode": 0}}
+
+    def logs(self, tail: int) -> bytes:
+        return b""
+
+
+def test_settle_asks_again_when_the_engine_answers_while_the_process_exits() -> None:
+    one_shot = Spec("one-shot", "init", logs=(), env={}, exit_code=0)
+    container = _ExitingContainer("read /proc/9229/cgroup: no such process")
+    assert settle(container, one_shot, deadline=time.monotonic() + 5) == 0  # type: ignore[arg-type]
+    assert container.asks == 2
+    other = _ExitingContainer("no space left on device")
+    with pytest.raises(docker.errors.APIError, match="no space left"):
+        settle(other, one_shot, deadline=time.monotonic() + 5)  # type: ignore[arg-type]
+    assert other.asks == 1
